@@ -1,0 +1,13 @@
+export { TENANT_ID_PATTERN, InvalidTenantIdError, isValidTenantId, validateTenantId } from './tenant-id';
+export {
+  TENANT_ATTRIBUTE,
+  TENANT_BAGGAGE_KEY,
+  TENANT_LABEL,
+  bindToTenant,
+  currentTenant,
+  currentTenantInfo,
+  runWithTenant,
+  tenantFromContext,
+  withTenantBaggage,
+} from './context';
+export type { TenantInfo, TenantSource } from './types';
