@@ -10,4 +10,6 @@ export {
   tenantFromContext,
   withTenantBaggage,
 } from './context';
+export { OVERFLOW_LABEL_VALUE, createLabelGuard } from './label-guard';
+export type { LabelGuard, LabelGuardOptions } from './label-guard';
 export type { TenantInfo, TenantSource } from './types';
