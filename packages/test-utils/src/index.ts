@@ -1,3 +1,4 @@
 // Test-only helpers shared by every package: protocol peers that decode the real wire formats
 // (OTLP/gRPC, Loki push) and runners for the real Prometheus, promtool and Redis.
-export {};
+export { freePort, getRedis, pingRedis, startPrivateRedis } from './redis';
+export type { RedisForTests } from './redis';
