@@ -32,7 +32,7 @@ export interface Family {
 }
 
 /** Every sample name a family of `type` called `name` can produce (for duplicate detection). */
-export function reservedNames(name: string, type: FamilyType | string): string[] {
+export function reservedNames(name: string, type: string): string[] {
   if (type === 'counter') {
     const base = name.replace(/_total$/, '');
     return [base, `${base}_total`, `${base}_created`];

@@ -11,7 +11,7 @@ export class MetricDefinitionError extends Error {
   }
 }
 
-const NAME = /^autoweave_[a-z][a-z0-9_]*[a-z0-9]$/;
+const NAME = /^autoweave_[a-z]([a-z0-9_]*[a-z0-9])?$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const UNIT_WORDS = /(^|_)(duration|latency|time|elapsed|lag|delay)(_|$)/;
 const SIZE_WORDS = /(^|_)(size|bytes|memory)(_|$)/;

@@ -1,0 +1,208 @@
+import { runWithTenant } from '@autoweave/tenant-isolation';
+import { checkMetrics } from '@autoweave/test-utils';
+import { MetricDefinitionError, createMetrics, type MetricsHandle } from './index';
+
+function lines(body: string, name: string): string[] {
+  return body.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+}
+
+describe('typed metric factories', () => {
+  let metrics: MetricsHandle;
+  beforeEach(() => {
+    metrics = createMetrics({ defaultMetrics: false });
+  });
+  afterEach(async () => {
+    await metrics.shutdown();
+  });
+
+  it.each([
+    ['counter', 'jobs_total', /must start with "autoweave_"/],
+    ['counter', 'autoweave_jobs', /must end with "_total"/],
+    ['counter', 'autoweave_Jobs_total', /lower snake case/],
+    ['gauge', 'autoweave_queue_total', /must not end with "_total"/],
+    ['histogram', 'autoweave_job_duration', /must be in seconds/],
+    ['histogram', 'autoweave_job_duration_ms', /non-base unit/],
+    ['histogram', 'autoweave_payload_size', /must be in bytes/],
+    ['histogram', 'autoweave_jobs', /must end with its unit/],
+    ['gauge', 'autoweave_request_latency', /must be in seconds/],
+  ] as const)('rejects %s name %s with a clear error', (kind, name, message) => {
+    expect(() => metrics[kind]({ name, help: 'x' })).toThrow(MetricDefinitionError);
+    expect(() => metrics[kind]({ name, help: 'x' })).toThrow(message);
+  });
+
+  it('rejects bad label names, missing help and a second metric with the same name', () => {
+    expect(() =>
+      metrics.counter({ name: 'autoweave_a_total', help: 'x', labelNames: ['bad-label'] }),
+    ).toThrow(/not a valid Prometheus label name/);
+    expect(() => metrics.histogram({ name: 'autoweave_a_seconds', help: 'x', labelNames: ['le'] })).toThrow(
+      /"le"/,
+    );
+    expect(() => metrics.counter({ name: 'autoweave_b_total', help: ' ' })).toThrow(/help/);
+    metrics.counter({ name: 'autoweave_c_total', help: 'x' });
+    expect(() => metrics.counter({ name: 'autoweave_c_total', help: 'x' })).toThrow(/already registered/);
+  });
+
+  it('uses caller-supplied histogram buckets', async () => {
+    const h = metrics.histogram({
+      name: 'autoweave_usb_event_duration_seconds',
+      help: 'x',
+      buckets: [0.05, 0.08, 0.1],
+    });
+    h.observe({}, 0.07);
+    h.observe({}, 0.09);
+    const { body } = await metrics.collect();
+    expect(h.buckets).toEqual([0.05, 0.08, 0.1]);
+    expect(lines(body, 'autoweave_usb_event_duration_seconds_bucket')).toEqual([
+      'autoweave_usb_event_duration_seconds_bucket{le="0.05"} 0',
+      'autoweave_usb_event_duration_seconds_bucket{le="0.08"} 1',
+      'autoweave_usb_event_duration_seconds_bucket{le="0.1"} 2',
+      'autoweave_usb_event_duration_seconds_bucket{le="+Inf"} 2',
+    ]);
+  });
+
+  it.each([
+    [[], /must not be empty/],
+    [[0.1, 0.05], /strictly increasing/],
+    [[0.1, 0.1], /strictly increasing/],
+    [[0, 1], /finite number > 0/],
+    [[-1, 1], /finite number > 0/],
+    [[1, Infinity], /finite number > 0/],
+    [[NaN], /finite number > 0/],
+  ])('rejects buckets %p', (buckets, message) => {
+    expect(() => metrics.histogram({ name: 'autoweave_x_seconds', help: 'x', buckets })).toThrow(message);
+  });
+
+  it('bounds 10,000 hostile label values to the cap plus one overflow series and counts the rest', async () => {
+    const requests = metrics.counter({
+      name: 'autoweave_requests_total',
+      help: 'x',
+      labelNames: ['tenant_id', 'route'] as const,
+      labelBounds: { route: { cap: 50 } },
+    });
+    for (let i = 0; i < 10_000; i++) requests.inc({ tenant_id: 'acme', route: `/users/${i}\n"}` });
+
+    const { body } = await metrics.collect();
+
+    const series = lines(body, 'autoweave_requests_total');
+    expect(series).toHaveLength(51);
+    expect(series).toContain('autoweave_requests_total{tenant_id="acme",route="__overflow__"} 9950');
+    expect(body).toContain(
+      'autoweave_metrics_label_values_rejected_total{metric="autoweave_requests_total",label="route"} 9950\n',
+    );
+    expect((await checkMetrics(body)).ok).toBe(true);
+  });
+
+  it('applies the default cap of 100 and allow-lists', async () => {
+    const ops = metrics.counter({
+      name: 'autoweave_ops_total',
+      help: 'x',
+      labelNames: ['op', 'kind'],
+      labelBounds: { kind: { allow: ['read', 'write'], allowOnly: true } },
+    });
+    for (let i = 0; i < 1000; i++) ops.inc({ op: `op${i}`, kind: i % 2 === 0 ? 'read' : 'delete' });
+    const { body } = await metrics.collect();
+    const series = lines(body, 'autoweave_ops_total');
+    expect(new Set(series.map((l) => /op="([^"]*)"/.exec(l)?.[1])).size).toBe(101);
+    expect(series.some((l) => l.includes('kind="delete"'))).toBe(false);
+    expect(body).toContain(
+      'autoweave_metrics_label_values_rejected_total{metric="autoweave_ops_total",label="op"} 900\n',
+    );
+    expect(body).toContain(
+      'autoweave_metrics_label_values_rejected_total{metric="autoweave_ops_total",label="kind"} 500\n',
+    );
+  });
+
+  it('never throws on bad values or labels, and counts what it dropped', async () => {
+    const c = metrics.counter({ name: 'autoweave_x_total', help: 'x', labelNames: ['a'] });
+    const g = metrics.gauge({ name: 'autoweave_y', help: 'x', labelNames: ['a'] });
+    const h = metrics.histogram({ name: 'autoweave_z_seconds', help: 'x', labelNames: ['a'] });
+    const hostile: unknown[] = [null, undefined, 42, 'str', { a: { nested: true } }, { a: undefined }];
+    for (const labels of hostile) {
+      expect(() => c.inc(labels as never)).not.toThrow();
+      expect(() => g.set(labels as never, 1)).not.toThrow();
+      expect(() => h.observe(labels as never, 0.1)).not.toThrow();
+    }
+    expect(() => c.inc({ a: 'x' }, -1)).not.toThrow();
+    expect(() => c.inc({ a: 'x' }, NaN)).not.toThrow();
+    expect(() => g.set({ a: 'x' }, Infinity)).not.toThrow();
+    expect(() => h.observe({ a: 'x' }, -0.5)).not.toThrow();
+    expect(() => h.observe({ a: 'x' }, 'slow' as unknown as number)).not.toThrow();
+
+    const { body } = await metrics.collect();
+    expect(body).toContain(
+      'autoweave_metrics_observations_dropped_total{metric="autoweave_x_total",reason="invalid_value"} 2\n',
+    );
+    expect(body).toContain(
+      'autoweave_metrics_observations_dropped_total{metric="autoweave_z_seconds",reason="invalid_value"} 2\n',
+    );
+    expect(body).toContain('autoweave_x_total{a="__overflow__"} 6\n');
+    expect((await checkMetrics(body)).ok).toBe(true);
+  });
+
+  it('times a block with startTimer', async () => {
+    const h = metrics.histogram({ name: 'autoweave_block_duration_seconds', help: 'x' });
+    const stop = h.startTimer({});
+    const seconds = stop();
+    expect(seconds).toBeGreaterThanOrEqual(0);
+    expect((await metrics.collect()).body).toContain('autoweave_block_duration_seconds_count 1\n');
+  });
+});
+
+describe('recordBusinessOperation', () => {
+  let metrics: MetricsHandle;
+  beforeEach(() => {
+    metrics = createMetrics({ defaultMetrics: false, businessDurationBuckets: [0.01, 0.1, 1] });
+  });
+  afterEach(async () => {
+    await metrics.shutdown();
+  });
+
+  it('counts operations by tenant and outcome and records the duration in seconds', async () => {
+    metrics.recordBusinessOperation('plugin.install', 'acme', { success: true, durationMs: 50 });
+    metrics.recordBusinessOperation('plugin.install', 'acme', { success: false });
+    metrics.recordBusinessOperation('plugin.install', 'globex');
+
+    const { body } = await metrics.collect();
+
+    const ops = lines(body, 'autoweave_business_operations_total');
+    expect(ops).toEqual(
+      expect.arrayContaining([
+        'autoweave_business_operations_total{operation="plugin.install",tenant_id="acme",outcome="success"} 1',
+        'autoweave_business_operations_total{operation="plugin.install",tenant_id="acme",outcome="failure"} 1',
+        'autoweave_business_operations_total{operation="plugin.install",tenant_id="globex",outcome="unknown"} 1',
+      ]),
+    );
+    expect(body).toContain(
+      'autoweave_business_operation_duration_seconds_bucket{le="0.1",operation="plugin.install",tenant_id="acme",outcome="success"} 1\n',
+    );
+    expect(body).toContain(
+      'autoweave_business_operation_duration_seconds_sum{operation="plugin.install",tenant_id="acme",outcome="success"} 0.05\n',
+    );
+    expect(lines(body, 'autoweave_business_operation_duration_seconds_count')).toHaveLength(1);
+  });
+
+  it('takes the tenant from the current context and bounds invalid or excess tenant ids', async () => {
+    runWithTenant('initech', () => metrics.recordBusinessOperation('login'));
+    metrics.recordBusinessOperation('login', 'NOT A TENANT'); // rejected: invalid id
+    // rejected: no tenant in context, and the negative duration is dropped
+    metrics.recordBusinessOperation('login', undefined, { durationMs: -5 });
+    for (let i = 0; i < 150; i++) metrics.recordBusinessOperation('login', `tenant-${i}`, { success: true });
+
+    const { body } = await metrics.collect();
+
+    expect(body).toContain(
+      'autoweave_business_operations_total{operation="login",tenant_id="initech",outcome="unknown"} 1\n',
+    );
+    const tenants = new Set(
+      lines(body, 'autoweave_business_operations_total').map((l) => /tenant_id="([^"]*)"/.exec(l)?.[1]),
+    );
+    expect(tenants.size).toBe(101);
+    expect(tenants.has('__overflow__')).toBe(true);
+    expect(body).toContain(
+      'autoweave_metrics_label_values_rejected_total{metric="autoweave_business_operations_total",label="tenant_id"} 53\n',
+    );
+    expect(body).toContain(
+      'autoweave_metrics_observations_dropped_total{metric="autoweave_business_operation_duration_seconds",reason="invalid_value"} 1\n',
+    );
+  });
+});
