@@ -138,7 +138,10 @@ export class CountingBatchSpanProcessor implements SpanProcessor {
       const pending = batch.filter((s) => s.resource.asyncAttributesPending === true);
       if (pending.length === 0) send();
       else
-        Promise.all(pending.map((s) => s.resource.waitForAsyncAttributes?.())).then(send, () => finish(false));
+        Promise.all(pending.map((s) => s.resource.waitForAsyncAttributes?.() ?? Promise.resolve())).then(
+          send,
+          () => finish(false),
+        );
     });
   }
 }

@@ -42,7 +42,10 @@ function envValue(env: Env, name: string): string | undefined {
 
 function ratio(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new TracingConfigError(field, `${field} must be a number from 0 to 1, got ${JSON.stringify(value)}`);
+    throw new TracingConfigError(
+      field,
+      `${field} must be a number from 0 to 1, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -74,7 +77,10 @@ function resolveEndpoint(options: TracingOptions, env: Env): string | undefined 
   }
   if (endpoint === undefined) return undefined;
   if (!URL.canParse(endpoint)) {
-    throw new TracingConfigError(field, `${field} must be a URL such as http://127.0.0.1:4317, got ${JSON.stringify(endpoint)}`);
+    throw new TracingConfigError(
+      field,
+      `${field} must be a URL such as http://127.0.0.1:4317, got ${JSON.stringify(endpoint)}`,
+    );
   }
   return endpoint;
 }
@@ -107,7 +113,10 @@ function resolveBatch(options: TracingOptions, env: Env): BatchSettings {
   const maxQueueSize = pick('maxQueueSize', 'OTEL_BSP_MAX_QUEUE_SIZE', 2048);
   return {
     maxQueueSize,
-    maxExportBatchSize: Math.min(pick('maxExportBatchSize', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512), maxQueueSize),
+    maxExportBatchSize: Math.min(
+      pick('maxExportBatchSize', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512),
+      maxQueueSize,
+    ),
     scheduledDelayMillis: pick('scheduledDelayMillis', 'OTEL_BSP_SCHEDULE_DELAY', 5000),
     exportTimeoutMillis: pick('exportTimeoutMillis', 'OTEL_BSP_EXPORT_TIMEOUT', 10_000),
     flushTimeoutMillis: pick('flushTimeoutMillis', undefined, 30_000),
@@ -127,7 +136,10 @@ export function resolveConfig(options: TracingOptions, env: Env = process.env): 
   const endpoint = resolveEndpoint(options, env);
   const compression = options.compression ?? 'gzip';
   if (compression !== 'gzip' && compression !== 'none') {
-    throw new TracingConfigError('compression', `compression must be 'gzip' or 'none', got ${JSON.stringify(compression)}`);
+    throw new TracingConfigError(
+      'compression',
+      `compression must be 'gzip' or 'none', got ${JSON.stringify(compression)}`,
+    );
   }
   const wanted = options.recentTraces ?? endpoint === undefined;
   return {

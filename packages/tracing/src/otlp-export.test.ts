@@ -1,4 +1,4 @@
-import { metrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/api';
 import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { runWithTenant } from '@autoweave/tenant-isolation';
 import { startOtlpPeer, type OtlpPeer } from '@autoweave/test-utils';
@@ -14,7 +14,11 @@ class CollectingReader extends MetricReader {
   }
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -24,7 +28,9 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_0
 
 async function collect(reader: CollectingReader, name: string): Promise<DataPoint<number>[]> {
   const { resourceMetrics } = await reader.collect();
-  const metric = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
+  const metric = resourceMetrics.scopeMetrics
+    .flatMap((s) => s.metrics)
+    .find((m) => m.descriptor.name === name);
   return (metric?.dataPoints ?? []) as DataPoint<number>[];
 }
 
@@ -107,7 +113,11 @@ describe('OTLP/gRPC export', () => {
   });
 
   test('a hostile 1 MB attribute is truncated to the length limit and attributes are capped in count', async () => {
-    const tracing = startTracing({ serviceName: 'limits', endpoint: peer.url, batch: { scheduledDelayMillis: 50 } });
+    const tracing = startTracing({
+      serviceName: 'limits',
+      endpoint: peer.url,
+      batch: { scheduledDelayMillis: 50 },
+    });
     try {
       tracing.withSpan('hostile', (span) => {
         span.setAttribute('payload', 'x'.repeat(1024 * 1024));
@@ -154,7 +164,12 @@ describe('OTLP/gRPC export', () => {
       endpoint: own.url,
       meterProvider,
       registerGlobal: false,
-      batch: { scheduledDelayMillis: 20, maxQueueSize: 50, maxExportBatchSize: 10, exportTimeoutMillis: 3000 },
+      batch: {
+        scheduledDelayMillis: 20,
+        maxQueueSize: 50,
+        maxExportBatchSize: 10,
+        exportTimeoutMillis: 3000,
+      },
     });
     try {
       await own.stop();
@@ -212,7 +227,7 @@ describe('OTLP/gRPC export', () => {
   test('defaults the self-metrics to the global meter provider', async () => {
     const reader = new CollectingReader();
     const meterProvider = new MeterProvider({ readers: [reader] });
-    metrics.setGlobalMeterProvider(meterProvider as ApiMeterProvider);
+    metrics.setGlobalMeterProvider(meterProvider);
     const tracing = startTracing({ serviceName: 'global-meter', endpoint: peer.url });
     try {
       tracing.withSpan('one', () => undefined);

@@ -30,7 +30,9 @@ describe('sampling: ParentBased(TraceIdRatio)', () => {
   test('a sampled remote parent is followed even at rate 0, an unsampled one even at rate 1', async () => {
     const lowRate = startTracing({ serviceName: 'sampling', sampleRate: 0 });
     try {
-      const sampledParent = propagation.extract(ROOT_CONTEXT, { traceparent: `00-${traceId}-${remoteSpanId}-01` });
+      const sampledParent = propagation.extract(ROOT_CONTEXT, {
+        traceparent: `00-${traceId}-${remoteSpanId}-01`,
+      });
       lowRate.withSpan('continues-remote-trace', () => undefined, { parent: sampledParent });
       const [trace] = lowRate.recentTraces?.traces() ?? [];
       expect(trace?.traceId).toBe(traceId);
@@ -40,7 +42,9 @@ describe('sampling: ParentBased(TraceIdRatio)', () => {
     }
     const fullRate = startTracing({ serviceName: 'sampling', sampleRate: 1 });
     try {
-      const unsampledParent = propagation.extract(ROOT_CONTEXT, { traceparent: `00-${traceId}-${remoteSpanId}-00` });
+      const unsampledParent = propagation.extract(ROOT_CONTEXT, {
+        traceparent: `00-${traceId}-${remoteSpanId}-00`,
+      });
       fullRate.withSpan('follows-unsampled-parent', () => undefined, { parent: unsampledParent });
       expect(fullRate.recentTraces?.traces()).toEqual([]);
     } finally {
@@ -69,7 +73,9 @@ describe('sampling: ParentBased(TraceIdRatio)', () => {
     expect(() => startTracing({ sampleRate: Number.NaN })).toThrow(/sampleRate must be a number from 0 to 1/);
     process.env.OTEL_TRACES_SAMPLER_ARG = 'half';
     try {
-      expect(() => startTracing({})).toThrow(/OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got "half"/);
+      expect(() => startTracing({})).toThrow(
+        /OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got "half"/,
+      );
       let error: unknown;
       try {
         startTracing({});
@@ -84,7 +90,9 @@ describe('sampling: ParentBased(TraceIdRatio)', () => {
 
   test('other invalid options fail start with the option named', () => {
     expect(() => startTracing({ endpoint: 'not a url' })).toThrow(/endpoint must be a URL/);
-    expect(() => startTracing({ batch: { maxQueueSize: 0 } })).toThrow(/batch.maxQueueSize must be an integer >= 1/);
+    expect(() => startTracing({ batch: { maxQueueSize: 0 } })).toThrow(
+      /batch.maxQueueSize must be an integer >= 1/,
+    );
     expect(() => startTracing({ spanLimits: { attributeValueLengthLimit: -1 } })).toThrow(
       /spanLimits.attributeValueLengthLimit/,
     );

@@ -11,7 +11,8 @@ export const METRIC_QUEUE_SIZE = 'autoweave.tracing.queue.size';
 export function registerSelfMetrics(meterProvider: MeterProvider, stats: () => TracingStats): () => void {
   const meter = meterProvider.getMeter('@autoweave/tracing');
   const dropped = meter.createObservableCounter(METRIC_SPANS_DROPPED, {
-    description: 'Spans lost before reaching the trace backend, by reason (queue_full, export_failed, shutdown).',
+    description:
+      'Spans lost before reaching the trace backend, by reason (queue_full, export_failed, shutdown).',
   });
   const exported = meter.createObservableCounter(METRIC_SPANS_EXPORTED, {
     description: 'Spans accepted by the trace exporter.',

@@ -1,5 +1,13 @@
 // startTracing: builds the tracer provider and its export pipeline, and returns the handle that owns them.
-import { context, metrics, propagation, trace, ProxyTracerProvider, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  metrics,
+  propagation,
+  trace,
+  ProxyTracerProvider,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -7,8 +15,17 @@ import { registerInstrumentations, type Instrumentation } from '@opentelemetry/i
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { ParentBasedSampler, TraceIdRatioBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import {
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Attributes } from '@opentelemetry/api';
@@ -18,7 +35,13 @@ import { createCounters } from './counters';
 import { ImmediateSpanProcessor, RecentTraceBuffer } from './recent-traces';
 import { registerSelfMetrics } from './self-metrics';
 import { TenantSpanProcessor } from './tenant-processor';
-import type { InstrumentationOptions, TracingHandle, TracingOptions, TracingStats, WithSpanOptions } from './types';
+import type {
+  InstrumentationOptions,
+  TracingHandle,
+  TracingOptions,
+  TracingStats,
+  WithSpanOptions,
+} from './types';
 import { withSpan } from './with-span';
 
 /** Semantic-convention key for the deployment environment (incubating in semantic-conventions 1.x). */
@@ -67,7 +90,8 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
     batch = new CountingBatchSpanProcessor(exporter, config.batch, counters);
     processors.push(batch);
   }
-  const recentTraces = config.recentTraces === undefined ? undefined : new RecentTraceBuffer(config.recentTraces);
+  const recentTraces =
+    config.recentTraces === undefined ? undefined : new RecentTraceBuffer(config.recentTraces);
   if (recentTraces !== undefined) {
     // The buffer's outcome is what stats() reports only when it is the sole export target.
     processors.push(new ImmediateSpanProcessor(recentTraces, batch === undefined ? counters : undefined));

@@ -25,7 +25,12 @@ function recordFailure(span: Span, error: unknown): void {
  * throws or rejects, the span gets an `exception` event and ERROR status, and the original error
  * is rethrown unchanged.
  */
-export function withSpan<T>(tracer: Tracer, name: string, fn: (span: Span) => T, options: WithSpanOptions = {}): T {
+export function withSpan<T>(
+  tracer: Tracer,
+  name: string,
+  fn: (span: Span) => T,
+  options: WithSpanOptions = {},
+): T {
   const { parent, ...spanOptions } = options;
   const run = (span: Span): T => {
     let result: T;
