@@ -8,7 +8,8 @@ import protobuf from 'protobufjs';
 import { OTLP_TRACE_PROTO_FILES } from './otlp/trace-proto';
 
 /** An OTLP attribute value decoded to plain JavaScript. */
-export type OtlpValue = string | number | boolean | Uint8Array | OtlpValue[] | { [key: string]: OtlpValue } | null;
+export type OtlpValue =
+  string | number | boolean | Uint8Array | OtlpValue[] | { [key: string]: OtlpValue } | null;
 
 /** One span as it arrived, flattened with its resource and scope. */
 export interface ReceivedSpan {
@@ -208,7 +209,10 @@ export async function startOtlpPeer(options: OtlpPeerOptions = {}): Promise<Otlp
     },
   };
 
-  const handleExport = (call: ServerUnaryCall<DecodedRequest, object>, callback: sendUnaryData<object>): void => {
+  const handleExport = (
+    call: ServerUnaryCall<DecodedRequest, object>,
+    callback: sendUnaryData<object>,
+  ): void => {
     if (failCode !== undefined) {
       wireEncodings.shift();
       callback({ code: failCode, details: 'otlp peer told to fail' });
