@@ -1,0 +1,96 @@
+// Runs paired benchmarks (instrumented vs. uninstrumented baseline in the same run) with tinybench
+// and renders them as a Markdown table with the per-operation cost added and the ratio.
+import { cpus, totalmem, platform, release } from 'node:os';
+import { Bench } from 'tinybench';
+
+/** Operations per tinybench sample, so sub-microsecond costs rise well above timer resolution. */
+export const OPS_PER_SAMPLE = 200;
+
+export interface Pair {
+  readonly name: string;
+  /** The budget the issue sets for the added cost, in microseconds per operation. */
+  readonly budgetUs: number;
+  readonly baseline: () => void;
+  readonly instrumented: () => void;
+  readonly setup?: () => void | Promise<void>;
+  readonly teardown?: () => void | Promise<void>;
+}
+
+export interface PairResult {
+  readonly name: string;
+  readonly budgetUs: number;
+  readonly baselineUs: number;
+  readonly instrumentedUs: number;
+  readonly addedUs: number;
+  readonly ratio: number;
+  readonly samples: number;
+  readonly withinBudget: boolean;
+}
+
+const loop = (fn: () => void) => () => {
+  for (let i = 0; i < OPS_PER_SAMPLE; i++) fn();
+};
+
+function medianUsPerOp(task: { result: unknown }): { us: number; samples: number } {
+  const result = task.result as {
+    state: string;
+    latency?: { p50: number; samplesCount: number };
+    error?: Error;
+  };
+  if (result.state !== 'completed' || result.latency === undefined) {
+    throw new Error(`benchmark did not complete: ${result.state} ${result.error?.message ?? ''}`);
+  }
+  return { us: (result.latency.p50 * 1000) / OPS_PER_SAMPLE, samples: result.latency.samplesCount };
+}
+
+/** Runs baseline and instrumented alternately in one Bench (same process, same warm-up) and compares medians. */
+export async function runPair(pair: Pair, timeMs = 1500): Promise<PairResult> {
+  await pair.setup?.();
+  try {
+    const bench = new Bench({ time: timeMs, warmupTime: 300 });
+    bench.add(`${pair.name} (baseline)`, loop(pair.baseline));
+    bench.add(`${pair.name} (instrumented)`, loop(pair.instrumented));
+    await bench.run();
+    const [base, inst] = bench.tasks;
+    if (base === undefined || inst === undefined) throw new Error('tinybench lost a task');
+    const b = medianUsPerOp(base);
+    const i = medianUsPerOp(inst);
+    const addedUs = i.us - b.us;
+    return {
+      name: pair.name,
+      budgetUs: pair.budgetUs,
+      baselineUs: b.us,
+      instrumentedUs: i.us,
+      addedUs,
+      ratio: i.us / b.us,
+      samples: Math.min(b.samples, i.samples),
+      withinBudget: addedUs <= pair.budgetUs,
+    };
+  } finally {
+    await pair.teardown?.();
+  }
+}
+
+export function machine(): string {
+  const cpu = cpus();
+  return [
+    `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length} cores`,
+    `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    `${platform()} ${release()}`,
+    `Node.js ${process.version}`,
+  ].join(', ');
+}
+
+const fmt = (n: number) => (Math.abs(n) < 10 ? n.toFixed(3) : n.toFixed(1));
+
+export function pairTable(results: readonly PairResult[]): string {
+  const rows = results.map(
+    (r) =>
+      `| ${r.name} | ${fmt(r.baselineUs)} | ${fmt(r.instrumentedUs)} | ${fmt(r.addedUs)} | ${r.ratio.toFixed(1)}× | ≤ ${r.budgetUs} | ${r.withinBudget ? 'yes' : '**no**'} |`,
+  );
+  return [
+    '| operation | baseline µs/op | instrumented µs/op | added µs/op | ratio | budget µs | within |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | :---: |',
+    ...rows,
+  ].join('\n');
+}
