@@ -18,7 +18,7 @@ apt_install() {
 # True when a Redis answers PING at host $1 port $2 (bash /dev/tcp: no redis-cli needed).
 redis_answers() {
   local reply
-  exec 9<>"/dev/tcp/$1/$2" 2>/dev/null || return 1
+  { exec 9<>"/dev/tcp/$1/$2"; } 2>/dev/null || return 1
   printf 'PING\r\n' >&9
   IFS= read -r -t 2 reply <&9 || reply=''
   exec 9>&- 9<&-

@@ -14,6 +14,8 @@ export interface Pair {
   readonly instrumented: () => void;
   readonly setup?: () => void | Promise<void>;
   readonly teardown?: () => void | Promise<void>;
+  /** Runs the whole measurement inside some context (an active span, a tenant). */
+  readonly around?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
 export interface PairResult {
@@ -50,7 +52,7 @@ export async function runPair(pair: Pair, timeMs = 1500): Promise<PairResult> {
     const bench = new Bench({ time: timeMs, warmupTime: 300 });
     bench.add(`${pair.name} (baseline)`, loop(pair.baseline));
     bench.add(`${pair.name} (instrumented)`, loop(pair.instrumented));
-    await bench.run();
+    await (pair.around ?? ((run) => run()))(() => bench.run());
     const [base, inst] = bench.tasks;
     if (base === undefined || inst === undefined) throw new Error('tinybench lost a task');
     const b = medianUsPerOp(base);

@@ -1,7 +1,35 @@
 // Test-only helpers shared by every package: protocol peers that decode the real wire formats
 // (OTLP/gRPC, Loki push) and runners for the real Prometheus, promtool and Redis.
-export { freePort, getRedis, pingRedis, startPrivateRedis } from './redis';
+export { freePort } from './ports';
+export { getRedis, pingRedis, startPrivateRedis } from './redis';
 export type { RedisForTests } from './redis';
-export { checkMetrics, findBinary, freeLoopbackPort, startPrometheus, type PromExemplar, type PromSample, type PromtoolResult, type RunningPrometheus, type ScrapeTarget, type StartPrometheusOptions } from './prometheus';
-export { LOKI_PUSH_PATH, startLokiPeer, type LokiPeer, type LokiPeerEntry, type LokiPeerOptions, type LokiPeerRequest, type LokiPeerStream } from './loki-peer';
-export { GRPC_STATUS, flattenExportRequest, startOtlpPeer, type OtlpPeer, type OtlpPeerOptions, type OtlpValue, type ReceivedRequest, type ReceivedSpan } from './otlp-peer';
+export {
+  checkMetrics,
+  findBinary,
+  startPrometheus,
+  type PromExemplar,
+  type PromSample,
+  type PromtoolResult,
+  type RunningPrometheus,
+  type ScrapeTarget,
+  type StartPrometheusOptions,
+} from './prometheus';
+export {
+  LOKI_PUSH_PATH,
+  startLokiPeer,
+  type LokiPeer,
+  type LokiPeerEntry,
+  type LokiPeerOptions,
+  type LokiPeerRequest,
+  type LokiPeerStream,
+} from './loki-peer';
+export {
+  GRPC_STATUS,
+  flattenExportRequest,
+  startOtlpPeer,
+  type OtlpPeer,
+  type OtlpPeerOptions,
+  type OtlpValue,
+  type ReceivedRequest,
+  type ReceivedSpan,
+} from './otlp-peer';

@@ -1,9 +1,9 @@
 // Runners for the real Prometheus and promtool binaries, so tests assert on what Prometheus itself
 // accepts, scrapes and answers over its HTTP API. Loopback only; every instance gets a temp dir.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from './ports';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -105,19 +105,6 @@ export function checkMetrics(exposition: string): Promise<PromtoolResult> {
   });
 }
 
-/** A free TCP port on 127.0.0.1 (bound and released; fine for tests). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])$/;
 
 function assertLoopback(address: string): void {
@@ -189,7 +176,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   const dir = await mkdtemp(join(tmpdir(), 'autoweave-prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
   await writeFile(configFile, renderConfig(options));
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = [
     `--config.file=${configFile}`,

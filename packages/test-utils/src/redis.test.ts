@@ -1,5 +1,6 @@
 import { createConnection } from 'node:net';
-import { freePort, getRedis, pingRedis, startPrivateRedis } from './redis';
+import { freePort } from './ports';
+import { getRedis, pingRedis, startPrivateRedis } from './redis';
 
 describe('redis for tests', () => {
   it('finds a Redis that answers PING', async () => {

@@ -2,7 +2,8 @@
 // redis-server on a free loopback port. Never a fake: without Redis the caller gets a clear error.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
+import { freePort } from './ports';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,15 +30,6 @@ export function pingRedis(host: string, port: number, timeoutMs = 1000): Promise
     socket.once('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
     socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
   });
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not allocate a loopback port');
-  return address.port;
 }
 
 /** A Redis that answers PING: `REDIS_URL`, 127.0.0.1:6379, or a private `redis-server` started here. */
