@@ -17,13 +17,20 @@ interface RssResult {
 }
 
 async function main(): Promise<void> {
+  // `pnpm bench -- <text>` runs only the rows whose name contains <text>, prints them and writes nothing.
+  const only = process.argv[2];
   const notes: SpanNotes[] = [];
   const results: PairResult[] = [];
-  for (const pair of signalPairs(notes)) {
+  for (const pair of signalPairs(notes).filter((p) => only === undefined || p.name.includes(only))) {
     process.stderr.write(`bench: ${pair.name} … `);
     const result = await runPair(pair);
     results.push(result);
     process.stderr.write(`${result.addedUs.toFixed(3)} µs added\n`);
+  }
+
+  if (only !== undefined) {
+    console.log(pairTable(results));
+    return;
   }
 
   process.stderr.write('bench: 1,000,000 spans + 1,000,000 logs with both backends down … ');
