@@ -88,8 +88,11 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
     flush,
     shutdown: () => {
       shutdownPromise ??= (async () => {
-        await flush();
-        await loki?.stop();
+        const deadline = Date.now() + shutdownTimeoutMs;
+        await flush(shutdownTimeoutMs);
+        // Whatever is still buffered now is counted as dropped ('shutdown'); an in-flight push is
+        // aborted and given what is left of the timeout to unwind.
+        await loki?.stop(Math.max(0, deadline - Date.now()));
         meter.removeBatchObservableCallback(observe, observables);
       })();
       return shutdownPromise;

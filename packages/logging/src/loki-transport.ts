@@ -51,6 +51,8 @@ export class LokiTransport extends TransportStream {
   #soon: NodeJS.Immediate | undefined;
   readonly #interval: NodeJS.Timeout;
   #closed = false;
+  /** Set once `stop()` has counted what was left: a push settling later changes nothing. */
+  #stopped = false;
 
   constructor(options: LokiTransportOptions) {
     super({});
@@ -177,6 +179,7 @@ export class LokiTransport extends TransportStream {
   }
 
   #settle(org: string | undefined, batch: Entry[], outcome: PushOutcome): void {
+    if (this.#stopped) return;
     if (outcome === 'retry') {
       this.#counters.retries++;
       const queue = this.#queues.get(org);
@@ -241,6 +244,8 @@ export class LokiTransport extends TransportStream {
 
   /** Resolves with the HTTP status; rejects on network errors and timeouts (both retried). */
   #post(body: Buffer, headers: Record<string, string>): Promise<number> {
+    // stop() may have run while the body was being gzipped: do not start a request nobody waits for.
+    if (this.#closed) return Promise.reject(new Error('logger shut down'));
     const abort = new AbortController();
     this.#abort = abort;
     const timer = setTimeout(
@@ -267,7 +272,11 @@ export class LokiTransport extends TransportStream {
     });
   }
 
-  /** Pushes until nothing is buffered or `timeoutMs` passes, honouring the retry backoff. */
+  /**
+   * Pushes until nothing is buffered or `timeoutMs` passes, honouring the retry backoff. Always
+   * settles within `timeoutMs`, and its timers are ref'd: a caller awaiting it keeps the process
+   * alive for that bounded time instead of the process exiting with the promise pending.
+   */
   async flush(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.#buffered > 0 && !this.#closed) {
@@ -287,14 +296,20 @@ export class LokiTransport extends TransportStream {
     }
   }
 
-  /** Stops pushing: aborts a push still in flight, counts what is left as dropped, frees sockets. */
-  async stop(): Promise<void> {
+  /**
+   * Stops pushing: aborts a push still in flight (waiting at most `graceMs` for it to unwind),
+   * counts what is left as dropped (reason `shutdown`), frees sockets.
+   */
+  async stop(graceMs = 1000): Promise<void> {
+    if (this.#stopped) return;
     this.#closed = true;
     clearInterval(this.#interval);
     clearTimeout(this.#retryTimer);
     if (this.#soon !== undefined) clearImmediate(this.#soon);
     this.#abort?.abort(new Error('logger shut down'));
-    await this.#inFlight;
+    if (this.#inFlight !== undefined) await settledWithin(this.#inFlight, graceMs);
+    if (this.#stopped) return;
+    this.#stopped = true;
     this.#counters.drop('shutdown', this.#buffered);
     this.#queues.clear();
     this.#buffered = 0;
@@ -307,17 +322,20 @@ export class LokiTransport extends TransportStream {
   }
 }
 
-/** A promise that resolves after `ms`, whose timer never keeps the process alive. */
+/**
+ * A promise that resolves after `ms`. Its timer is ref'd on purpose: whoever awaits it (flush,
+ * shutdown) must keep the process alive for that bounded time, or node exits mid-await.
+ */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Waits for `promise` (which never rejects) or `ms`, whichever is first, leaving no timer behind. */
 async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  // ref'd for the same reason as sleep(): bounded, and the awaiting caller must not be cut off.
   const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
+    timer = setTimeout(resolve, Math.max(0, ms));
   });
   try {
     await Promise.race([promise, timeout]);
