@@ -10,6 +10,9 @@ export {
   validateMetricName,
 } from './names';
 export type {
+  BoundCounter,
+  BoundGauge,
+  BoundHistogram,
   BusinessOperationAttributes,
   CounterConfig,
   DefaultMetricsOptions,

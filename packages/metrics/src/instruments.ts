@@ -1,6 +1,9 @@
-// Typed counters, gauges and histograms over prom-client: names checked at definition, label values
-// bounded per label, trace exemplars from the active span, and nothing ever thrown at observation.
-import { TraceFlags, isSpanContextValid, trace } from '@opentelemetry/api';
+// Typed counters, gauges and histograms: names checked at definition, label values bounded per label,
+// trace exemplars from the active span, and nothing ever thrown at observation. Each instrument keeps
+// its own series (see series.ts) and registers itself in the prom-client registry as a metric that
+// prom-client can render and `getMetricsAsJSON()` can read, so it costs less per observation than a
+// prom-client metric (which sorts and joins the label names on every call).
+import { TraceFlags, context, isSpanContextValid, trace, type SpanContext } from '@opentelemetry/api';
 import {
   TENANT_LABEL,
   createLabelGuard,
@@ -8,7 +11,7 @@ import {
   isValidTenantId,
   type LabelGuard,
 } from '@autoweave/tenant-isolation';
-import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import {
   DEFAULT_BYTES_BUCKETS,
   DEFAULT_SECONDS_BUCKETS,
@@ -28,6 +31,7 @@ import type {
   MetricsGauge,
   MetricsHistogram,
 } from './types';
+import { SeriesTable } from './series';
 
 export type DropReason = 'invalid_value' | 'error';
 
@@ -43,14 +47,45 @@ export interface InstrumentContext {
   onDropped(metric: string, reason: DropReason): void;
 }
 
-type Exemplar = Record<string, string>;
+/** An exemplar as prom-client reports it (seconds since the epoch as timestamp). */
+interface PromExemplar {
+  readonly labelSet: Readonly<Record<string, string>>;
+  readonly value: number;
+  readonly timestamp: number;
+}
 
-/** `{trace_id, span_id}` of the active sampled span, if any. */
-function activeExemplar(): Exemplar | undefined {
-  const ctx = trace.getActiveSpan()?.spanContext();
-  if (ctx === undefined || !isSpanContextValid(ctx) || (ctx.traceFlags & TraceFlags.SAMPLED) === 0)
-    return undefined;
-  return { trace_id: ctx.traceId, span_id: ctx.spanId };
+/** One sample as prom-client's `metric.get()` returns it. */
+interface PromValue {
+  readonly labels: Record<string, string | number>;
+  readonly value: number;
+  readonly metricName?: string;
+  readonly exemplar?: PromExemplar | null;
+}
+
+/** The shape prom-client's Registry needs from a metric to render, reset and merge it. */
+interface RegistryMetric {
+  name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly aggregator: 'sum';
+  get(): Promise<{ name: string; help: string; type: string; values: PromValue[]; aggregator: 'sum' }>;
+  reset(): void;
+}
+
+// Read once: the API's CommonJS exports are getters, called on every access otherwise.
+const traceApi = trace;
+const contextApi = context;
+
+/** The span context of the active sampled span, if any. */
+function sampledSpan(): SpanContext | undefined {
+  const span = traceApi.getSpan(contextApi.active());
+  if (span === undefined) return undefined;
+  const ctx = span.spanContext();
+  return (ctx.traceFlags & TraceFlags.SAMPLED) !== 0 && isSpanContextValid(ctx) ? ctx : undefined;
+}
+
+function exemplarOf(ctx: SpanContext, value: number): PromExemplar {
+  return { labelSet: { trace_id: ctx.traceId, span_id: ctx.spanId }, value, timestamp: Date.now() / 1000 };
 }
 
 /** Turns caller label values into bounded strings; never throws. */
@@ -94,17 +129,17 @@ export class LabelBinder {
   }
 }
 
-interface Defined<L extends string> {
+interface Defined {
   readonly name: string;
-  readonly labelNames: readonly L[];
-  readonly binder: LabelBinder;
+  readonly labelNames: readonly string[];
+  readonly bounds: Readonly<Record<string, LabelBound | undefined>>;
 }
 
 function define<L extends string>(
   kind: MetricKind,
   config: CounterConfig<L>,
   ctx: InstrumentContext,
-): Defined<L> {
+): Defined {
   if (typeof config !== 'object' || config === null)
     throw new MetricDefinitionError('metric config must be an object');
   validateMetricName(config.name, kind);
@@ -124,109 +159,311 @@ function define<L extends string>(
       );
     }
   }
-  return { name: config.name, labelNames, binder: new LabelBinder(config.name, labelNames, bounds, ctx) };
+  return { name: config.name, labelNames, bounds };
+}
+
+function seriesTable<S>(
+  defined: Defined,
+  ctx: InstrumentContext,
+  create: (labels: Readonly<Record<string, string>>) => S,
+): SeriesTable<S> {
+  return new SeriesTable<S>(
+    {
+      metric: defined.name,
+      labelNames: defined.labelNames,
+      bounds: defined.bounds,
+      labelValueCap: ctx.labelValueCap,
+      tenantBound: ctx.tenantBound,
+      onRejected: (metric, label, count) => ctx.onRejected(metric, label, count),
+    },
+    create,
+  );
+}
+
+function register(metric: RegistryMetric, ctx: InstrumentContext): void {
+  // The Registry's typings want a prom-client Metric; at runtime it reads only the fields above.
+  ctx.registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
 }
 
 const validIncrement = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+interface CounterSeries {
+  readonly labels: Readonly<Record<string, string>>;
+  value: number;
+  exemplar: PromExemplar | null;
+}
 
 export function createCounter<L extends string>(
   config: CounterConfig<L>,
   ctx: InstrumentContext,
 ): MetricsCounter<L> {
-  const { name, labelNames, binder } = define('counter', config, ctx);
-  const counter = new Counter<string>({
-    name,
-    help: config.help,
-    labelNames,
-    registers: [ctx.registry],
-    enableExemplars: ctx.exemplars,
-  });
+  const defined = define('counter', config, ctx);
+  const { name } = defined;
+  const table = seriesTable<CounterSeries>(defined, ctx, (labels) => ({ labels, value: 0, exemplar: null }));
+  const exemplars = ctx.exemplars;
+  const add = (series: CounterSeries, value: unknown): void => {
+    if (!validIncrement(value)) return ctx.onDropped(name, 'invalid_value');
+    series.value += value;
+    if (exemplars) {
+      const span = sampledSpan();
+      if (span !== undefined) series.exemplar = exemplarOf(span, value === 0 ? 1 : value);
+    }
+  };
+  register(
+    {
+      name,
+      help: config.help,
+      type: 'counter',
+      aggregator: 'sum',
+      get() {
+        const values = table
+          .series()
+          .map((s) => ({ labels: { ...s.labels }, value: s.value, exemplar: s.exemplar }));
+        return Promise.resolve({
+          name: this.name,
+          help: this.help,
+          type: this.type,
+          values,
+          aggregator: this.aggregator,
+        });
+      },
+      reset: () => table.reset(),
+    },
+    ctx,
+  );
   return {
     name,
     inc(labels: LabelValues<L>, value: number = 1): void {
       try {
-        if (!validIncrement(value)) return ctx.onDropped(name, 'invalid_value');
-        const bound = binder.bind(labels);
-        const exemplar = ctx.exemplars ? activeExemplar() : undefined;
-        if (ctx.exemplars) {
-          counter.inc({
-            labels: bound,
-            value,
-            ...(exemplar !== undefined ? { exemplarLabels: exemplar } : {}),
-          });
-        } else {
-          counter.inc(bound, value);
-        }
+        add(table.lookup(labels), value);
       } catch {
         ctx.onDropped(name, 'error');
       }
     },
+    labels(labels) {
+      const bound = boundSeries(table, labels);
+      return {
+        inc(value: number = 1): void {
+          try {
+            add(bound(), value);
+          } catch {
+            ctx.onDropped(name, 'error');
+          }
+        },
+      };
+    },
   };
+}
+
+interface GaugeSeries {
+  readonly labels: Readonly<Record<string, string>>;
+  value: number;
 }
 
 export function createGauge<L extends string>(
   config: GaugeConfig<L>,
   ctx: InstrumentContext,
 ): MetricsGauge<L> {
-  const { name, labelNames, binder } = define('gauge', config, ctx);
-  const gauge = new Gauge<string>({ name, help: config.help, labelNames, registers: [ctx.registry] });
-  const apply = (op: 'set' | 'inc' | 'dec', labels: unknown, value: unknown): void => {
+  const defined = define('gauge', config, ctx);
+  const { name } = defined;
+  const table = seriesTable<GaugeSeries>(defined, ctx, (labels) => ({ labels, value: 0 }));
+  register(
+    {
+      name,
+      help: config.help,
+      type: 'gauge',
+      aggregator: 'sum',
+      get() {
+        const values = table.series().map((s) => ({ labels: { ...s.labels }, value: s.value }));
+        return Promise.resolve({
+          name: this.name,
+          help: this.help,
+          type: this.type,
+          values,
+          aggregator: this.aggregator,
+        });
+      },
+      reset: () => table.reset(),
+    },
+    ctx,
+  );
+  const valid = (value: unknown): value is number => {
+    if (typeof value === 'number' && Number.isFinite(value)) return true;
+    ctx.onDropped(name, 'invalid_value');
+    return false;
+  };
+  const apply = (series: () => GaugeSeries, op: 'set' | 'inc' | 'dec', value: unknown): void => {
     try {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return ctx.onDropped(name, 'invalid_value');
-      gauge[op](binder.bind(labels), value);
+      if (!valid(value)) return;
+      const s = series();
+      s.value = op === 'set' ? value : op === 'inc' ? s.value + value : s.value - value;
     } catch {
       ctx.onDropped(name, 'error');
     }
   };
   return {
     name,
-    set: (labels, value) => apply('set', labels, value),
-    inc: (labels, value = 1) => apply('inc', labels, value),
-    dec: (labels, value = 1) => apply('dec', labels, value),
+    set: (labels, value) => apply(() => table.lookup(labels), 'set', value),
+    inc: (labels, value = 1) => apply(() => table.lookup(labels), 'inc', value),
+    dec: (labels, value = 1) => apply(() => table.lookup(labels), 'dec', value),
+    labels(labels) {
+      const bound = boundSeries(table, labels);
+      return {
+        set: (value) => apply(bound, 'set', value),
+        inc: (value = 1) => apply(bound, 'inc', value),
+        dec: (value = 1) => apply(bound, 'dec', value),
+      };
+    },
   };
+}
+
+interface HistogramSeries {
+  readonly labels: Readonly<Record<string, string>>;
+  /** Observations per bucket, not cumulative; the last slot is `+Inf`. */
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+  /** Latest exemplar per bucket (last slot `+Inf`); created on the first one. */
+  exemplars: (PromExemplar | null)[] | null;
+}
+
+/** Index of the first bucket whose upper bound is >= value; `bounds.length` for `+Inf`. */
+function bucketIndex(bounds: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = bounds.length;
+  if (hi <= 16) {
+    while (lo < hi && value > (bounds[lo] as number)) lo++;
+    return lo;
+  }
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (value > (bounds[mid] as number)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function createHistogram<L extends string>(
   config: HistogramConfig<L>,
   ctx: InstrumentContext,
 ): MetricsHistogram<L> {
-  const { name, labelNames, binder } = define('histogram', config, ctx);
+  const defined = define('histogram', config, ctx);
+  const { name } = defined;
   const buckets = validateBuckets(
     name,
     config.buckets ?? (name.endsWith('_bytes') ? DEFAULT_BYTES_BUCKETS : DEFAULT_SECONDS_BUCKETS),
   );
-  const histogram = new Histogram<string>({
-    name,
-    help: config.help,
-    labelNames,
-    buckets,
-    registers: [ctx.registry],
-    enableExemplars: ctx.exemplars,
-  });
+  const bounds = Float64Array.from(buckets);
+  const table = seriesTable<HistogramSeries>(defined, ctx, (labels) => ({
+    labels,
+    counts: new Float64Array(bounds.length + 1),
+    sum: 0,
+    count: 0,
+    exemplars: null,
+  }));
+  const exemplars = ctx.exemplars;
+  const record = (series: HistogramSeries, value: unknown): void => {
+    if (!validIncrement(value)) return ctx.onDropped(name, 'invalid_value');
+    const i = bucketIndex(bounds, value);
+    series.counts[i] = (series.counts[i] as number) + 1;
+    series.sum += value;
+    series.count++;
+    if (exemplars) {
+      const span = sampledSpan();
+      if (span !== undefined) {
+        series.exemplars ??= new Array<PromExemplar | null>(bounds.length + 1).fill(null);
+        series.exemplars[i] = exemplarOf(span, value);
+      }
+    }
+  };
+  register(
+    {
+      name,
+      help: config.help,
+      type: 'histogram',
+      aggregator: 'sum',
+      get() {
+        const values: PromValue[] = [];
+        const bucket = `${name}_bucket`;
+        for (const s of table.series()) {
+          let cumulative = 0;
+          for (let i = 0; i <= bounds.length; i++) {
+            cumulative += s.counts[i] as number;
+            values.push({
+              labels: { le: i < bounds.length ? (bounds[i] as number) : '+Inf', ...s.labels },
+              value: cumulative,
+              metricName: bucket,
+              exemplar: s.exemplars?.[i] ?? null,
+            });
+          }
+          values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${name}_sum` });
+          values.push({ labels: { ...s.labels }, value: s.count, metricName: `${name}_count` });
+        }
+        return Promise.resolve({
+          name: this.name,
+          help: this.help,
+          type: this.type,
+          values,
+          aggregator: this.aggregator,
+        });
+      },
+      reset: () => table.reset(),
+    },
+    ctx,
+  );
   const observe = (labels: unknown, value: unknown): void => {
     try {
-      if (!validIncrement(value)) return ctx.onDropped(name, 'invalid_value');
-      const bound = binder.bind(labels);
-      if (ctx.exemplars) {
-        histogram.observe({ labels: bound, value, exemplarLabels: activeExemplar() ?? {} });
-      } else {
-        histogram.observe(bound, value);
-      }
+      record(table.lookup(labels), value);
     } catch {
       ctx.onDropped(name, 'error');
     }
+  };
+  const timer = (done: (seconds: number) => void) => {
+    const start = process.hrtime.bigint();
+    return (): number => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      done(seconds);
+      return seconds;
+    };
   };
   return {
     name,
     buckets: Object.freeze([...buckets]),
     observe,
-    startTimer(labels) {
-      const start = process.hrtime.bigint();
-      return () => {
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-        observe(labels, seconds);
-        return seconds;
+    startTimer: (labels) => timer((seconds) => observe(labels, seconds)),
+    labels(labels) {
+      const bound = boundSeries(table, labels);
+      const observeBound = (value: number): void => {
+        try {
+          record(bound(), value);
+        } catch {
+          ctx.onDropped(name, 'error');
+        }
       };
+      return { observe: observeBound, startTimer: () => timer(observeBound) };
     },
+  };
+}
+
+/**
+ * The series of `labels`, looked up once (label values are bounded, and rejections counted, then)
+ * and again only after the registry was reset. Never throws here: a failing lookup is retried, and
+ * counted as dropped, on use.
+ */
+function boundSeries<S>(table: SeriesTable<S>, labels: unknown): () => S {
+  let series: S | undefined;
+  let generation = -1;
+  try {
+    series = table.lookup(labels);
+    generation = table.generation;
+  } catch {
+    series = undefined;
+  }
+  return () => {
+    if (series === undefined || generation !== table.generation) {
+      series = table.lookup(labels);
+      generation = table.generation;
+    }
+    return series;
   };
 }

@@ -42,6 +42,16 @@ export interface MetricsCounter<L extends string> {
   readonly name: string;
   /** Adds `value` (default 1; must be finite and >= 0). Carries a trace exemplar inside a sampled span. */
   inc(labels: LabelValues<L>, value?: number): void;
+  /**
+   * The series of `labels`, bound once: its label values are bounded (and rejections counted) now,
+   * not on every call. For hot loops; `inc(labels, v)` is already cheap.
+   */
+  labels(labels: LabelValues<L>): BoundCounter;
+}
+
+export interface BoundCounter {
+  /** As {@link MetricsCounter.inc} for the bound labels. */
+  inc(value?: number): void;
 }
 
 export interface MetricsGauge<L extends string> {
@@ -49,6 +59,14 @@ export interface MetricsGauge<L extends string> {
   set(labels: LabelValues<L>, value: number): void;
   inc(labels: LabelValues<L>, value?: number): void;
   dec(labels: LabelValues<L>, value?: number): void;
+  /** The series of `labels`, bound once (see {@link MetricsCounter.labels}). */
+  labels(labels: LabelValues<L>): BoundGauge;
+}
+
+export interface BoundGauge {
+  set(value: number): void;
+  inc(value?: number): void;
+  dec(value?: number): void;
 }
 
 export interface MetricsHistogram<L extends string> {
@@ -58,6 +76,15 @@ export interface MetricsHistogram<L extends string> {
   observe(labels: LabelValues<L>, value: number): void;
   /** Starts a timer; the returned function records the elapsed seconds and returns them. */
   startTimer(labels: LabelValues<L>): () => number;
+  /** The series of `labels`, bound once (see {@link MetricsCounter.labels}). */
+  labels(labels: LabelValues<L>): BoundHistogram;
+}
+
+export interface BoundHistogram {
+  /** As {@link MetricsHistogram.observe} for the bound labels. */
+  observe(value: number): void;
+  /** As {@link MetricsHistogram.startTimer} for the bound labels. */
+  startTimer(): () => number;
 }
 
 export interface BusinessOperationAttributes {
