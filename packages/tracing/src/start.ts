@@ -21,17 +21,14 @@ import {
   envDetector,
   resourceFromAttributes,
 } from '@opentelemetry/resources';
-import {
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { ParentBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Attributes } from '@opentelemetry/api';
 import { CountingBatchSpanProcessor } from './batch-processor';
 import { resolveConfig } from './config';
 import { createCounters } from './counters';
+import { PooledIdGenerator, TraceIdRatioSampler } from './ids';
 import { ImmediateSpanProcessor, RecentTraceBuffer } from './recent-traces';
 import { registerSelfMetrics } from './self-metrics';
 import { TenantSpanProcessor } from './tenant-processor';
@@ -97,9 +94,11 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
     processors.push(new ImmediateSpanProcessor(recentTraces, batch === undefined ? counters : undefined));
   }
 
+  const idGenerator = new PooledIdGenerator();
   const provider = new NodeTracerProvider({
     resource: buildResource(options),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRate) }),
+    idGenerator,
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioSampler(config.sampleRate, idGenerator) }),
     spanLimits: config.spanLimits,
     spanProcessors: processors,
     forceFlushTimeoutMillis: config.batch.flushTimeoutMillis,
