@@ -50,6 +50,23 @@ describe('recent-trace buffer', () => {
     }
   });
 
+  test("a trace's duration is never shorter than its root span's, whatever the rounding", async () => {
+    const tracing = startTracing({ serviceName: 'durations', registerGlobal: false });
+    try {
+      const tracer = tracing.tracer();
+      for (let i = 0; i < 300; i++) {
+        const startSeconds = 1_700_000_000 + i;
+        const startNanos = (i * 7_919_017) % 1e9;
+        const span = tracer.startSpan('root', { startTime: [startSeconds, startNanos] });
+        span.end([startSeconds + 10, (startNanos + i * 104_729) % 1e9]);
+        const t = tracing.recentTraces?.trace(span.spanContext().traceId);
+        expect(t?.durationMs).toBeGreaterThanOrEqual(t?.roots[0]?.durationMs ?? Infinity);
+      }
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
   test('keeps at most maxTraces, evicting the oldest and counting evictions', async () => {
     const tracing = startTracing({
       serviceName: 'bounded',

@@ -76,14 +76,16 @@ function buildTrace(traceId: string, stored: StoredTrace): RecentTrace {
     return rootA - rootB || byStart(a, b);
   });
   const start = Math.min(...stored.spans.map((s) => s.startTimeMs));
-  const end = Math.max(...stored.spans.map((s) => s.startTimeMs + s.durationMs));
+  // Offsets from the start, not absolute end times: at epoch magnitudes, start + duration - start
+  // can round below a span's own duration.
+  const length = Math.max(...stored.spans.map((s) => s.startTimeMs - start + s.durationMs));
   const head = roots[0];
   const tenant = head?.attributes[TENANT_ATTRIBUTE];
   return {
     traceId,
     name: head?.name ?? '',
     startTimeMs: start,
-    durationMs: end - start,
+    durationMs: length,
     spanCount: stored.spans.length,
     droppedSpans: stored.dropped,
     tenant: typeof tenant === 'string' ? tenant : undefined,
