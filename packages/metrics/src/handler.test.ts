@@ -128,6 +128,41 @@ describe('the /metrics handler', () => {
     expect(await checkMetrics(reply.body)).toMatchObject({ ok: true });
   });
 
+  it('keeps one exemplar per bucket, +Inf included, also for bound series and outside later spans', async () => {
+    const latency = metrics.histogram({
+      name: 'autoweave_job_duration_seconds',
+      help: 'x',
+      labelNames: ['queue'],
+      buckets: [0.1, 1],
+    });
+    const mail = latency.labels({ queue: 'mail' });
+    const ids = trace.getTracer('test').startActiveSpan('job', (span) => {
+      mail.observe(0.05);
+      mail.observe(30);
+      span.end();
+      return span.spanContext();
+    });
+    mail.observe(0.07); // no span: the exemplar of the 0.1 bucket stays
+
+    const { body } = await metrics.collect('openmetrics');
+
+    const exemplar = `# \\{trace_id="${ids.traceId}",span_id="${ids.spanId}"\\}`;
+    expect(body).toMatch(
+      new RegExp(
+        `^autoweave_job_duration_seconds_bucket\\{le="0.1",queue="mail"\\} 2 ${exemplar} 0.05 `,
+        'm',
+      ),
+    );
+    expect(body).toMatch(
+      new RegExp(
+        `^autoweave_job_duration_seconds_bucket\\{le="\\+Inf",queue="mail"\\} 3 ${exemplar} 30 `,
+        'm',
+      ),
+    );
+    expect(body).toContain('autoweave_job_duration_seconds_bucket{le="1",queue="mail"} 2\n');
+    expect((await checkMetrics((await metrics.collect()).body)).ok).toBe(true);
+  });
+
   it('leaves exemplars out when no span is active', async () => {
     metrics.histogram({ name: 'autoweave_idle_duration_seconds', help: 'x' }).observe({}, 0.1);
     const reply = await get(server, { Accept: 'application/openmetrics-text' });

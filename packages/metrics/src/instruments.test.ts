@@ -206,3 +206,151 @@ describe('recordBusinessOperation', () => {
     );
   });
 });
+
+describe('bound series (labels)', () => {
+  let metrics: MetricsHandle;
+  beforeEach(() => {
+    metrics = createMetrics({ defaultMetrics: false });
+  });
+  afterEach(async () => {
+    await metrics.shutdown();
+  });
+
+  it('records into the same series as the labelled calls', async () => {
+    const h = metrics.histogram({
+      name: 'autoweave_job_duration_seconds',
+      help: 'x',
+      labelNames: ['tenant_id', 'outcome'] as const,
+      buckets: [0.01, 0.1],
+    });
+    const c = metrics.counter({ name: 'autoweave_jobs_total', help: 'x', labelNames: ['queue'] as const });
+    const g = metrics.gauge({ name: 'autoweave_jobs_waiting', help: 'x', labelNames: ['queue'] as const });
+
+    const acme = h.labels({ tenant_id: 'acme', outcome: 'success' });
+    acme.observe(0.005);
+    h.observe({ tenant_id: 'acme', outcome: 'success' }, 0.05);
+    acme.startTimer()();
+    c.labels({ queue: 'mail' }).inc();
+    c.inc({ queue: 'mail' }, 2);
+    const waiting = g.labels({ queue: 'mail' });
+    waiting.set(5);
+    waiting.inc();
+    waiting.dec(3);
+
+    const { body } = await metrics.collect();
+
+    expect(body).toContain('autoweave_job_duration_seconds_count{tenant_id="acme",outcome="success"} 3\n');
+    expect(body).toContain(
+      'autoweave_job_duration_seconds_bucket{le="0.1",tenant_id="acme",outcome="success"} 3\n',
+    );
+    expect(body).toContain('autoweave_jobs_total{queue="mail"} 3\n');
+    expect(body).toContain('autoweave_jobs_waiting{queue="mail"} 3\n');
+    expect((await checkMetrics(body)).ok).toBe(true);
+  });
+
+  it('bounds label values once, when bound, and still counts invalid values', async () => {
+    const c = metrics.counter({
+      name: 'autoweave_calls_total',
+      help: 'x',
+      labelNames: ['route'] as const,
+      labelBounds: { route: { cap: 1 } },
+    });
+    c.inc({ route: '/a' });
+    const hostile = c.labels({ route: '/b' });
+    hostile.inc();
+    hostile.inc();
+    hostile.inc(-1);
+    expect(() => c.labels(null as never).inc()).not.toThrow();
+
+    const { body } = await metrics.collect();
+
+    expect(body).toContain('autoweave_calls_total{route="__overflow__"} 3\n');
+    expect(body).toContain(
+      'autoweave_metrics_label_values_rejected_total{metric="autoweave_calls_total",label="route"} 2\n',
+    );
+    expect(body).toContain(
+      'autoweave_metrics_observations_dropped_total{metric="autoweave_calls_total",reason="invalid_value"} 1\n',
+    );
+  });
+
+  it('keeps recording after registry.resetMetrics(), from zero', async () => {
+    const h = metrics.histogram({ name: 'autoweave_step_duration_seconds', help: 'x', labelNames: ['step'] });
+    const bound = h.labels({ step: 'parse' });
+    bound.observe(0.2);
+    h.observe({ step: 'render' }, 0.2);
+    metrics.registry.resetMetrics();
+    bound.observe(0.3);
+
+    const { body } = await metrics.collect();
+
+    expect(body).toContain('autoweave_step_duration_seconds_count{step="parse"} 1\n');
+    expect(body).toContain('autoweave_step_duration_seconds_sum{step="parse"} 0.3\n');
+    expect(body).not.toContain('step="render"');
+  });
+});
+
+describe('series storage', () => {
+  let metrics: MetricsHandle;
+  beforeEach(() => {
+    metrics = createMetrics({ defaultMetrics: false });
+  });
+  afterEach(async () => {
+    await metrics.shutdown();
+  });
+
+  it('puts values on and between many bucket bounds in the right bucket (upper bounds inclusive)', async () => {
+    const buckets = Array.from({ length: 40 }, (_, i) => (i + 1) / 10);
+    const h = metrics.histogram({ name: 'autoweave_wide_seconds', help: 'x', buckets });
+    for (const v of [0, 0.1, 0.15, 1, 2.05, 4, 4.01, 100]) h.observe({}, v);
+
+    const { body } = await metrics.collect();
+    const bucket = (le: string) =>
+      Number(
+        body
+          .split('\n')
+          .find((l) => l.startsWith(`autoweave_wide_seconds_bucket{le="${le}"} `))
+          ?.split(' ')[1],
+      );
+
+    expect(bucket('0.1')).toBe(2);
+    expect(bucket('0.2')).toBe(3);
+    expect(bucket('1')).toBe(4);
+    expect(bucket('2')).toBe(4);
+    expect(bucket('2.1')).toBe(5);
+    expect(bucket('4')).toBe(6);
+    expect(bucket('+Inf')).toBe(8);
+    expect(body).toContain('autoweave_wide_seconds_count 8\n');
+  });
+
+  it('counts a literal __overflow__ value as rejected once the label is full', async () => {
+    const c = metrics.counter({
+      name: 'autoweave_paths_total',
+      help: 'x',
+      labelNames: ['path'] as const,
+      labelBounds: { path: { cap: 1 } },
+    });
+    c.inc({ path: '/a' });
+    c.inc({ path: '/b' });
+    c.inc({ path: '__overflow__' });
+
+    const { body } = await metrics.collect();
+
+    expect(body).toContain('autoweave_paths_total{path="__overflow__"} 2\n');
+    expect(body).toContain(
+      'autoweave_metrics_label_values_rejected_total{metric="autoweave_paths_total",label="path"} 2\n',
+    );
+  });
+
+  it('is rendered by prom-client itself too, in both formats', async () => {
+    const h = metrics.histogram({ name: 'autoweave_render_seconds', help: 'x', labelNames: ['a'] });
+    const c = metrics.counter({ name: 'autoweave_render_total', help: 'x', labelNames: ['a'] });
+    h.observe({ a: 'x' }, 0.2);
+    c.inc({ a: 'x' });
+
+    const openMetrics = await metrics.registry.metrics();
+
+    expect(openMetrics).toContain('autoweave_render_seconds_bucket{le="0.25",a="x"} 1');
+    expect(openMetrics).toContain('autoweave_render_total{a="x"} 1');
+    expect((await metrics.collect('openmetrics')).body).toContain('autoweave_render_total{a="x"} 1\n');
+  });
+});
