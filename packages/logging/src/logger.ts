@@ -3,6 +3,8 @@
 import { metrics, type BatchObservableCallback, type Observable } from '@opentelemetry/api';
 import winston from 'winston';
 import TransportStream from 'winston-transport';
+import { installFastPath } from './fast-path';
+import { JsonLinesTransport } from './json-lines-transport';
 import { LokiTransport } from './loki-transport';
 import { recordFormat } from './record-format';
 import { Counters, DROP_REASONS } from './stats';
@@ -27,7 +29,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
 
   const transports: TransportStream[] = [];
   const stream = options.stream ?? process.stdout;
-  if (stream !== false) transports.push(new winston.transports.Stream({ stream }));
+  if (stream !== false) transports.push(new JsonLinesTransport(stream));
   const loki =
     options.loki === undefined
       ? undefined
@@ -43,12 +45,14 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
       redact: options.redact,
       maxRecordBytes: options.maxRecordBytes ?? 64 * 1024,
       counters,
+      stampNs: loki !== undefined,
     }),
     transports,
     exitOnError: false,
   });
   // A failing output (EPIPE on stdout, a closed stream) must not become an uncaught 'error' event.
   logger.on('error', () => undefined);
+  installFastPath(logger);
 
   const stats = (): LoggingStats => ({
     sent: counters.sent,

@@ -1,6 +1,6 @@
 // The winston format every record passes through before any transport: trace and tenant
 // correlation, the redaction hook, and the size cap, ending in the JSON line every output writes.
-import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace, type SpanContext } from '@opentelemetry/api';
 import { TENANT_LABEL, currentTenant } from '@autoweave/tenant-isolation';
 import { format } from 'winston';
 import type { Counters } from './stats';
@@ -36,88 +36,130 @@ export interface RecordFormatOptions {
   readonly redact: RedactHook | undefined;
   readonly maxRecordBytes: number;
   readonly counters: Counters;
+  /** Stamp `TIMESTAMP_NS` (only the Loki transport reads it). */
+  readonly stampNs: boolean;
 }
 
-export function recordFormat(options: RecordFormatOptions): ReturnType<typeof format.combine> {
-  const json = format.json();
-  const serialize = (info: Info): string => {
-    const out = json.transform(info, json.options) as Info;
-    return out[MESSAGE] as string;
-  };
-  let lastMs = 0;
-  let seq = 0;
+/** A logform format: what winston calls `logger.format`. */
+export interface RecordFormat {
+  readonly options: Record<string, never>;
+  transform(info: Info): Info | false;
+}
 
-  const correlate = format((info) => {
+const TRACE_FLAGS = Array.from({ length: 256 }, (_, flags) => flags.toString(16).padStart(2, '0'));
+
+/**
+ * One format doing, in order: errors with their stack, trace/tenant/time correlation, the
+ * redaction hook, and serialisation to the JSON line (`info[MESSAGE]`) with the size cap measured
+ * on that one string. It is a single transform rather than `format.combine(...)` of four, and it
+ * serialises once with the native `JSON.stringify` (falling back to logform's safe serialiser for
+ * circular references and bigints).
+ */
+export function recordFormat(options: RecordFormatOptions): RecordFormat {
+  const errors = format.errors({ stack: true });
+  const { service, environment, redact: hook, maxRecordBytes, counters, stampNs } = options;
+  let lastMs = 0;
+  let lastIso = new Date(0).toISOString();
+  let seq = 0;
+  // Span contexts are immutable and reused by the span that owns them: validate each once.
+  let lastSpanContext: SpanContext | undefined;
+  let lastSpanValid = false;
+
+  const transform = (input: Info): Info | false => {
+    let info = errors.transform(input, errors.options) as Info;
+
     const ms = Date.now();
-    seq = ms === lastMs ? seq + 1 : 0;
-    lastMs = ms;
-    info[TIMESTAMP_NS] = `${ms}${String(seq % 1_000_000).padStart(6, '0')}`;
-    info.timestamp = new Date(ms).toISOString();
-    info.service = options.service;
-    info.environment = options.environment;
+    if (ms === lastMs) seq++;
+    else {
+      lastMs = ms;
+      seq = 0;
+      lastIso = new Date(ms).toISOString();
+    }
+    if (stampNs) info[TIMESTAMP_NS] = `${ms}${String(seq % 1_000_000).padStart(6, '0')}`;
+    info.timestamp = lastIso;
+    info.service = service;
+    info.environment = environment;
     const span = trace.getActiveSpan()?.spanContext();
-    if (span !== undefined && isSpanContextValid(span)) {
-      info.trace_id = span.traceId;
-      info.span_id = span.spanId;
-      info.trace_flags = span.traceFlags.toString(16).padStart(2, '0');
+    if (span !== undefined) {
+      if (span !== lastSpanContext) {
+        lastSpanContext = span;
+        lastSpanValid = isSpanContextValid(span);
+      }
+      if (lastSpanValid) {
+        info.trace_id = span.traceId;
+        info.span_id = span.spanId;
+        info.trace_flags = TRACE_FLAGS[span.traceFlags & 0xff];
+      }
     }
     // The tenant comes from the authenticated context only, never from caller-supplied fields.
     const tenant = currentTenant();
     info[TENANT] = tenant;
     if (tenant === undefined) delete info[TENANT_LABEL];
     else info[TENANT_LABEL] = tenant;
-    return info;
-  });
 
-  const redact = format((info) => {
-    const hook = options.redact;
-    if (hook === undefined) return info;
-    let result: LogRecord | false;
-    try {
-      result = hook(info);
-    } catch {
-      // Passing the record on could leak exactly what the hook was meant to remove.
-      options.counters.drop('redact_error');
-      return false;
+    if (hook !== undefined) {
+      const redacted = applyRedaction(hook, info, counters);
+      if (redacted === false) return false;
+      info = redacted;
     }
-    if (result === false) {
-      options.counters.drop('redacted');
-      return false;
-    }
-    if (typeof result !== 'object' || result === null || typeof result.level !== 'string') {
-      options.counters.drop('redact_error');
-      return false;
-    }
-    if (result !== info) {
-      for (const key of Object.getOwnPropertySymbols(info)) {
-        if (!(key in result)) (result as unknown as Record<symbol, unknown>)[key] = info[key];
-      }
-    }
-    return result as Info;
-  });
 
-  const finish = format((info) => {
     const line = serialize(info);
-    const bytes = Buffer.byteLength(line);
-    if (bytes <= options.maxRecordBytes) {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: most lines need no byte count at all.
+    if (line.length * 3 <= maxRecordBytes) {
       info[MESSAGE] = line;
       return info;
     }
-    options.counters.truncated++;
-    const shrunk = shrink(info, bytes, options.maxRecordBytes, serialize);
-    return shrunk;
-  });
+    const bytes = Buffer.byteLength(line);
+    if (bytes <= maxRecordBytes) {
+      info[MESSAGE] = line;
+      return info;
+    }
+    counters.truncated++;
+    return shrink(info, bytes, maxRecordBytes);
+  };
+  return { options: {}, transform };
+}
 
-  return format.combine(format.errors({ stack: true }), correlate(), redact(), finish());
+function applyRedaction(hook: RedactHook, info: Info, counters: Counters): Info | false {
+  let result: LogRecord | false;
+  try {
+    result = hook(info);
+  } catch {
+    // Passing the record on could leak exactly what the hook was meant to remove.
+    counters.drop('redact_error');
+    return false;
+  }
+  if (result === false) {
+    counters.drop('redacted');
+    return false;
+  }
+  if (typeof result !== 'object' || result === null || typeof result.level !== 'string') {
+    counters.drop('redact_error');
+    return false;
+  }
+  if (result !== info) {
+    for (const key of Object.getOwnPropertySymbols(info)) {
+      if (!(key in result)) (result as unknown as Record<symbol, unknown>)[key] = info[key];
+    }
+  }
+  return result as Info;
+}
+
+const safeJson = format.json();
+
+/** The JSON line for a record: native JSON.stringify, or logform's safe serialiser when that throws. */
+export function serialize(info: Info): string {
+  try {
+    return JSON.stringify(info);
+  } catch {
+    // Circular references ('[Circular]') and bigints (as strings), as winston's json format does.
+    const out = safeJson.transform({ ...info }, safeJson.options) as Info;
+    return out[MESSAGE] as string;
+  }
 }
 
 /** Clips strings and big values until the record fits, keeping the correlation fields. */
-function shrink(
-  info: Info,
-  originalBytes: number,
-  maxBytes: number,
-  serialize: (info: Info) => string,
-): Info {
+function shrink(info: Info, originalBytes: number, maxBytes: number): Info {
   const build = (limit: number, keepOthers: boolean): Info => {
     const out: Info = { level: info.level, message: undefined };
     for (const key of Object.getOwnPropertySymbols(info)) out[key] = info[key];
@@ -132,7 +174,7 @@ function shrink(
       if (typeof value === 'string') out[key] = clip(value, fieldLimit);
       else if (value === null || typeof value === 'number' || typeof value === 'boolean') out[key] = value;
       else {
-        const text = safeJson(value);
+        const text = jsonOf(value);
         out[key] = text.length > fieldLimit ? clip(text, fieldLimit) : value;
       }
     }
@@ -162,7 +204,7 @@ function clip(text: string, limit: number): string {
   return text.length <= limit ? text : text.slice(0, limit) + TRUNCATION_MARK;
 }
 
-function safeJson(value: unknown): string {
+function jsonOf(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
