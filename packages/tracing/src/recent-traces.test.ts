@@ -67,6 +67,22 @@ describe('recent-trace buffer', () => {
     }
   });
 
+  test('reads are copies taken from the ended span, unaffected by later changes', async () => {
+    const tracing = startTracing({ serviceName: 'copies', registerGlobal: false });
+    try {
+      const span = tracing.tracer().startSpan('root', { attributes: { step: 1 } });
+      span.end();
+      span.setAttribute('step', 2); // ignored by the SDK: the span has ended
+      const first = tracing.recentTraces?.trace(span.spanContext().traceId);
+      expect(first?.roots[0]?.attributes).toEqual({ step: 1 });
+      (first!.roots[0]!.attributes as Record<string, unknown>).step = 3;
+      const again = tracing.recentTraces?.trace(span.spanContext().traceId);
+      expect(again?.roots[0]?.attributes).toEqual({ step: 1 });
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
   test('keeps at most maxTraces, evicting the oldest and counting evictions', async () => {
     const tracing = startTracing({
       serviceName: 'bounded',

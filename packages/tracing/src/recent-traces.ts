@@ -28,7 +28,8 @@ const STATUS: Record<SpanStatusCode, RecentSpan['status']['code']> = {
 };
 
 interface StoredTrace {
-  spans: RecentSpan[];
+  /** Ended spans as the SDK handed them over; converted to plain data only when read. */
+  spans: ReadableSpan[];
   dropped: number;
 }
 
@@ -60,7 +61,8 @@ function toRecentSpan(span: ReadableSpan): RecentSpan {
 
 function buildTrace(traceId: string, stored: StoredTrace): RecentTrace {
   const nodes = new Map<string, RecentSpanNode>();
-  for (const span of stored.spans) nodes.set(span.spanId, { ...span, children: [] });
+  const spans = stored.spans.map(toRecentSpan);
+  for (const span of spans) nodes.set(span.spanId, { ...span, children: [] });
   const roots: RecentSpanNode[] = [];
   for (const node of nodes.values()) {
     const parent = node.parentSpanId === undefined ? undefined : nodes.get(node.parentSpanId);
@@ -75,10 +77,10 @@ function buildTrace(traceId: string, stored: StoredTrace): RecentTrace {
     const rootB = b.parentSpanId === undefined ? 0 : 1;
     return rootA - rootB || byStart(a, b);
   });
-  const start = Math.min(...stored.spans.map((s) => s.startTimeMs));
+  const start = Math.min(...spans.map((s) => s.startTimeMs));
   // Offsets from the start, not absolute end times: at epoch magnitudes, start + duration - start
   // can round below a span's own duration.
-  const length = Math.max(...stored.spans.map((s) => s.startTimeMs - start + s.durationMs));
+  const length = Math.max(...spans.map((s) => s.startTimeMs - start + s.durationMs));
   const head = roots[0];
   const tenant = head?.attributes[TENANT_ATTRIBUTE];
   return {
@@ -86,10 +88,10 @@ function buildTrace(traceId: string, stored: StoredTrace): RecentTrace {
     name: head?.name ?? '',
     startTimeMs: start,
     durationMs: length,
-    spanCount: stored.spans.length,
+    spanCount: spans.length,
     droppedSpans: stored.dropped,
     tenant: typeof tenant === 'string' ? tenant : undefined,
-    hasError: stored.spans.some((s) => s.status.code === 'ERROR'),
+    hasError: spans.some((s) => s.status.code === 'ERROR'),
     roots,
   };
 }
@@ -182,7 +184,7 @@ export class RecentTraceBuffer implements SpanExporter {
       this.droppedSpans++;
       return;
     }
-    stored.spans.push(toRecentSpan(span));
+    stored.spans.push(span);
     this.spanCount++;
   }
 
