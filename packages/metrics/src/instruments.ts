@@ -180,7 +180,25 @@ function seriesTable<S>(
   );
 }
 
-function register(metric: RegistryMetric, ctx: InstrumentContext): void {
+/** Registers a series table in the prom-client Registry with the `get()`/`reset()` shape it reads. */
+function register(
+  ctx: InstrumentContext,
+  name: string,
+  help: string,
+  type: RegistryMetric['type'],
+  table: { reset(): void },
+  values: () => PromValue[],
+): void {
+  const metric: RegistryMetric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    // prom-client rewrites `name` on the registered object (counters lose `_total` in OpenMetrics),
+    // so read it back from there rather than from the closure.
+    get: () => Promise.resolve({ name: metric.name, help, type, values: values(), aggregator: 'sum' }),
+    reset: () => table.reset(),
+  };
   // The Registry's typings want a prom-client Metric; at runtime it reads only the fields above.
   ctx.registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
 }
@@ -209,27 +227,8 @@ export function createCounter<L extends string>(
       if (span !== undefined) series.exemplar = exemplarOf(span, value === 0 ? 1 : value);
     }
   };
-  register(
-    {
-      name,
-      help: config.help,
-      type: 'counter',
-      aggregator: 'sum',
-      get() {
-        const values = table
-          .series()
-          .map((s) => ({ labels: { ...s.labels }, value: s.value, exemplar: s.exemplar }));
-        return Promise.resolve({
-          name: this.name,
-          help: this.help,
-          type: this.type,
-          values,
-          aggregator: this.aggregator,
-        });
-      },
-      reset: () => table.reset(),
-    },
-    ctx,
+  register(ctx, name, config.help, 'counter', table, () =>
+    table.series().map((s) => ({ labels: { ...s.labels }, value: s.value, exemplar: s.exemplar })),
   );
   return {
     name,
@@ -267,25 +266,8 @@ export function createGauge<L extends string>(
   const defined = define('gauge', config, ctx);
   const { name } = defined;
   const table = seriesTable<GaugeSeries>(defined, ctx, (labels) => ({ labels, value: 0 }));
-  register(
-    {
-      name,
-      help: config.help,
-      type: 'gauge',
-      aggregator: 'sum',
-      get() {
-        const values = table.series().map((s) => ({ labels: { ...s.labels }, value: s.value }));
-        return Promise.resolve({
-          name: this.name,
-          help: this.help,
-          type: this.type,
-          values,
-          aggregator: this.aggregator,
-        });
-      },
-      reset: () => table.reset(),
-    },
-    ctx,
+  register(ctx, name, config.help, 'gauge', table, () =>
+    table.series().map((s) => ({ labels: { ...s.labels }, value: s.value })),
   );
   const valid = (value: unknown): value is number => {
     if (typeof value === 'number' && Number.isFinite(value)) return true;
@@ -376,41 +358,25 @@ export function createHistogram<L extends string>(
       }
     }
   };
-  register(
-    {
-      name,
-      help: config.help,
-      type: 'histogram',
-      aggregator: 'sum',
-      get() {
-        const values: PromValue[] = [];
-        const bucket = `${name}_bucket`;
-        for (const s of table.series()) {
-          let cumulative = 0;
-          for (let i = 0; i <= bounds.length; i++) {
-            cumulative += s.counts[i] as number;
-            values.push({
-              labels: { le: i < bounds.length ? (bounds[i] as number) : '+Inf', ...s.labels },
-              value: cumulative,
-              metricName: bucket,
-              exemplar: s.exemplars?.[i] ?? null,
-            });
-          }
-          values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${name}_sum` });
-          values.push({ labels: { ...s.labels }, value: s.count, metricName: `${name}_count` });
-        }
-        return Promise.resolve({
-          name: this.name,
-          help: this.help,
-          type: this.type,
-          values,
-          aggregator: this.aggregator,
+  register(ctx, name, config.help, 'histogram', table, () => {
+    const values: PromValue[] = [];
+    const bucket = `${name}_bucket`;
+    for (const s of table.series()) {
+      let cumulative = 0;
+      for (let i = 0; i <= bounds.length; i++) {
+        cumulative += s.counts[i] as number;
+        values.push({
+          labels: { le: i < bounds.length ? (bounds[i] as number) : '+Inf', ...s.labels },
+          value: cumulative,
+          metricName: bucket,
+          exemplar: s.exemplars?.[i] ?? null,
         });
-      },
-      reset: () => table.reset(),
-    },
-    ctx,
-  );
+      }
+      values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${name}_sum` });
+      values.push({ labels: { ...s.labels }, value: s.count, metricName: `${name}_count` });
+    }
+    return values;
+  });
   const observe = (labels: unknown, value: unknown): void => {
     try {
       record(table.lookup(labels), value);
