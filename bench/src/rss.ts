@@ -4,8 +4,8 @@
 import { createLogger } from '@autoweave/logging';
 import { runWithTenant } from '@autoweave/tenant-isolation';
 import { startTracing } from '@autoweave/tracing';
+import { discardStream } from '@autoweave/test-utils';
 import { closedPortUrl } from './closed-port.js';
-import { discard } from './signals.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const CHUNK = 10_000;
@@ -22,7 +22,11 @@ async function settle(): Promise<number> {
 
 async function main(): Promise<void> {
   const tracing = startTracing({ serviceName: 'rss', endpoint: await closedPortUrl(), sampleRate: 1 });
-  const logs = createLogger({ service: 'rss', stream: discard(), loki: { url: await closedPortUrl() } });
+  const logs = createLogger({
+    service: 'rss',
+    stream: discardStream(),
+    loki: { url: await closedPortUrl() },
+  });
   const work = async (count: number) => {
     for (let done = 0; done < count; done += CHUNK) {
       runWithTenant('acme', () => {

@@ -1,6 +1,6 @@
 // The paired benchmarks of issue 2: each instrumented operation against the same code without it.
-import { Writable } from 'node:stream';
 import type { Tracer } from '@opentelemetry/api';
+import { discardStream } from '@autoweave/test-utils';
 import { createLogger, type LoggerHandle } from '@autoweave/logging';
 import { createMetrics, type MetricsHandle } from '@autoweave/metrics';
 import { runWithTenant } from '@autoweave/tenant-isolation';
@@ -15,14 +15,6 @@ export let sink: unknown;
 const consume = (value: unknown) => {
   sink = value;
 };
-
-/** A stream that accepts and discards, so log benchmarks measure the logger, not a terminal. */
-export const discard = () =>
-  new Writable({
-    write(_chunk, _encoding, callback) {
-      callback();
-    },
-  });
 
 export interface SpanNotes {
   readonly name: string;
@@ -138,7 +130,7 @@ export function signalPairs(notes: SpanNotes[]): Pair[] {
       name: 'log call below the active level (debug at info)',
       budgetUs: 0.1,
       setup: () => {
-        logs = createLogger({ service: 'bench', level: 'info', stream: discard() });
+        logs = createLogger({ service: 'bench', level: 'info', stream: discardStream() });
       },
       baseline: () => consume({ items: 3 }),
       instrumented: () => logs!.logger.debug('order details', { items: 3 }),
@@ -149,7 +141,7 @@ export function signalPairs(notes: SpanNotes[]): Pair[] {
       name: 'emitted JSON log inside a span and tenant (trace_id, span_id, tenant_id)',
       budgetUs: 5,
       setup: () => {
-        logs = createLogger({ service: 'bench', level: 'info', stream: discard() });
+        logs = createLogger({ service: 'bench', level: 'info', stream: discardStream() });
       },
       baseline: () => consume({ items: 3 }),
       instrumented: () => logs!.logger.info('order processed', { items: 3 }),
@@ -162,7 +154,7 @@ export function signalPairs(notes: SpanNotes[]): Pair[] {
         rawLogger = winston.createLogger({
           level: 'info',
           format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
-          transports: [new winston.transports.Stream({ stream: discard() })],
+          transports: [new winston.transports.Stream({ stream: discardStream() })],
         });
       },
       baseline: () => consume({ items: 3 }),

@@ -1,28 +1,16 @@
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runWithTenant } from '@autoweave/tenant-isolation';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { captureJsonLines, type CapturedLines } from '@autoweave/test-utils';
 import { createLogger, type LoggerHandle } from './index';
-
-/** Collects the JSON lines a logger writes to its stream. */
-function captureLines(): { stream: Writable; records: () => Record<string, unknown>[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { stream, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 describe('trace and tenant correlation', () => {
   const exporter = new InMemorySpanExporter();
   const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   let handle: LoggerHandle;
-  let out: ReturnType<typeof captureLines>;
+  let out: CapturedLines;
 
   beforeAll(() => provider.register());
   afterAll(async () => {
@@ -32,7 +20,7 @@ describe('trace and tenant correlation', () => {
     propagation.disable();
   });
   beforeEach(() => {
-    out = captureLines();
+    out = captureJsonLines();
     handle = createLogger({ service: 'api', environment: 'test', stream: out.stream });
   });
   afterEach(() => handle.shutdown());

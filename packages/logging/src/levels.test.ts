@@ -1,18 +1,7 @@
-import { Writable } from 'node:stream';
 import winston from 'winston';
 import TransportStream from 'winston-transport';
+import { captureJsonLines, type CapturedLines } from '@autoweave/test-utils';
 import { createLogger, type LoggerHandle } from './index';
-
-function captureLines(): { stream: Writable; records: () => Record<string, unknown>[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { stream, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 class Collect extends TransportStream {
   readonly seen: Record<string | symbol, unknown>[] = [];
@@ -24,9 +13,9 @@ class Collect extends TransportStream {
 
 describe('log levels and dispatch', () => {
   let handle: LoggerHandle;
-  let out: ReturnType<typeof captureLines>;
+  let out: CapturedLines;
   beforeEach(() => {
-    out = captureLines();
+    out = captureJsonLines();
     handle = createLogger({ service: 'api', environment: 'test', level: 'info', stream: out.stream });
   });
   afterEach(() => handle.shutdown());

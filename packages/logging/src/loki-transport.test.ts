@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
 import { runWithTenant } from '@autoweave/tenant-isolation';
-import { startLokiPeer, type LokiPeer } from '@autoweave/test-utils';
+import { discardStream, startLokiPeer, type LokiPeer } from '@autoweave/test-utils';
 import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { createLogger, DROPPED_METRIC, SENT_METRIC, type LoggerHandle, type LoggerOptions } from './index';
 
@@ -11,11 +10,6 @@ class TestReader extends MetricReader {
   protected onForceFlush(): Promise<void> {
     return Promise.resolve();
   }
-}
-
-/** A stream that only counts lines, so stdout stays quiet in tests. */
-function quietStream(): Writable {
-  return new Writable({ write: (_chunk, _enc, done) => done() });
 }
 
 async function waitFor(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
@@ -38,7 +32,7 @@ describe('Loki transport', () => {
     const handle = createLogger({
       service: 'usb-daemon',
       environment: 'test',
-      stream: quietStream(),
+      stream: discardStream(),
       ...overrides,
       loki: { url: peer.url, intervalMs: 20, minBackoffMs: 20, maxBackoffMs: 200, ...loki },
     });

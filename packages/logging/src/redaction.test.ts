@@ -1,26 +1,10 @@
-import { Writable } from 'node:stream';
-import { startLokiPeer, type LokiPeer } from '@autoweave/test-utils';
+import { captureJsonLines, startLokiPeer, type LokiPeer, type CapturedLines } from '@autoweave/test-utils';
 import { createLogger, type LoggerHandle, type LoggerOptions } from './index';
-
-function captureLines(): { stream: Writable; records: () => Record<string, unknown>[]; raw: () => string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return {
-    stream,
-    raw: () => lines,
-    records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
 
 describe('redaction hook and record size cap', () => {
   let peer: LokiPeer;
   let handle: LoggerHandle | undefined;
-  let out: ReturnType<typeof captureLines>;
+  let out: CapturedLines;
 
   const logger = (options: Partial<LoggerOptions>): LoggerHandle => {
     handle = createLogger({
@@ -35,7 +19,7 @@ describe('redaction hook and record size cap', () => {
 
   beforeEach(async () => {
     peer = await startLokiPeer();
-    out = captureLines();
+    out = captureJsonLines();
   });
   afterEach(async () => {
     await handle?.shutdown();

@@ -1,11 +1,6 @@
 import { spawn } from 'node:child_process';
-import { Writable } from 'node:stream';
-import { freePort } from '@autoweave/test-utils';
+import { discardStream, freePort } from '@autoweave/test-utils';
 import { createLogger, type LoggerHandle } from './index';
-
-function quietStream(): Writable {
-  return new Writable({ write: (_chunk, _enc, done) => done() });
-}
 
 /** A loopback URL nothing listens on: Loki down. */
 async function closedPortUrl(): Promise<string> {
@@ -57,7 +52,7 @@ describe('shutdown with Loki unreachable', () => {
   it('resolves within shutdownTimeoutMs and counts the undelivered records as dropped (shutdown)', async () => {
     const handle = createLogger({
       service: 'usb-daemon',
-      stream: quietStream(),
+      stream: discardStream(),
       shutdownTimeoutMs: 500,
       loki: { url: await closedPortUrl(), intervalMs: 20, minBackoffMs: 50, maxBackoffMs: 200 },
     });
@@ -79,7 +74,7 @@ describe('shutdown with Loki unreachable', () => {
   it('flush(timeout) resolves after about timeout while Loki stays down, keeping the records buffered', async () => {
     const handle = createLogger({
       service: 'usb-daemon',
-      stream: quietStream(),
+      stream: discardStream(),
       shutdownTimeoutMs: 300,
       loki: { url: await closedPortUrl(), intervalMs: 20, minBackoffMs: 50, maxBackoffMs: 100 },
     });

@@ -128,26 +128,14 @@ function convertMetric(metric: MetricData): Family | undefined {
   const { name: otelName, description, unit } = metric.descriptor;
   const help = description !== '' ? description : otelName;
   switch (metric.dataPointType) {
-    case DataPointType.SUM: {
-      const type = metric.isMonotonic ? 'counter' : 'gauge';
+    case DataPointType.SUM:
+    case DataPointType.GAUGE: {
+      const type = metric.dataPointType === DataPointType.SUM && metric.isMonotonic ? 'counter' : 'gauge';
       const name = otelToPrometheusName(otelName, unit, type);
       return {
         name,
         help,
         type,
-        samples: metric.dataPoints.map((p) => ({
-          name,
-          labels: attributesToLabels(p.attributes),
-          value: p.value,
-        })),
-      };
-    }
-    case DataPointType.GAUGE: {
-      const name = otelToPrometheusName(otelName, unit, 'gauge');
-      return {
-        name,
-        help,
-        type: 'gauge',
         samples: metric.dataPoints.map((p) => ({
           name,
           labels: attributesToLabels(p.attributes),
