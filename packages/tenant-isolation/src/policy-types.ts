@@ -109,3 +109,18 @@ export interface AuditEventInput {
 export interface AuditSink {
   record(event: AuditEventInput): void;
 }
+
+/**
+ * What the signal packages need from a per-tenant telemetry budget (the tenant limiter provides it):
+ * `tryTake` admits or refuses one unit, `charge` takes it even into debt (for child spans of a trace
+ * already admitted, so traces stay whole while later roots pay the debt back).
+ */
+export interface TelemetryBudget {
+  tryTake(tenant: string, kind: BudgetKind, n?: number): boolean;
+  charge(tenant: string, kind: BudgetKind, n?: number): void;
+}
+
+/** What tracing needs from a redactor: a redacted copy of an attribute map, never throwing. */
+export interface AttributeRedactor {
+  redactAttributes(attributes: Readonly<Record<string, unknown>>, tenantId?: string): Record<string, unknown>;
+}
