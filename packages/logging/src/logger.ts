@@ -43,6 +43,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
       service: options.service,
       environment,
       redact: options.redact,
+      tenantBudget: options.tenantBudget,
       maxRecordBytes: options.maxRecordBytes ?? 64 * 1024,
       counters,
       stampNs: loki !== undefined,
@@ -67,7 +68,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE_NAME, SCOPE_VERSION);
   const dropped = meter.createObservableCounter(DROPPED_METRIC, {
     description:
-      'Log records not delivered (redacted, redaction error, Loki buffer full, rejected by Loki, shutdown)',
+      'Log records not delivered (redacted, redaction error, tenant budget, Loki buffer full, rejected by Loki, shutdown)',
     unit: '{record}',
   });
   const sent = meter.createObservableCounter(SENT_METRIC, {

@@ -1,7 +1,7 @@
 // The winston format every record passes through before any transport: trace and tenant
 // correlation, the redaction hook, and the size cap, ending in the JSON line every output writes.
 import { isSpanContextValid, trace, type SpanContext } from '@opentelemetry/api';
-import { TENANT_LABEL, currentTenant } from '@autoweave/tenant-isolation';
+import { TENANT_LABEL, currentTenant, type TelemetryBudget } from '@autoweave/tenant-isolation';
 import { format } from 'winston';
 import type { Counters } from './stats';
 import type { LogRecord, RedactHook } from './types';
@@ -34,6 +34,7 @@ export interface RecordFormatOptions {
   readonly service: string;
   readonly environment: string;
   readonly redact: RedactHook | undefined;
+  readonly tenantBudget: Pick<TelemetryBudget, 'tryTake'> | undefined;
   readonly maxRecordBytes: number;
   readonly counters: Counters;
   /** Stamp `TIMESTAMP_NS` (only the Loki transport reads it). */
@@ -57,7 +58,7 @@ const TRACE_FLAGS = Array.from({ length: 256 }, (_, flags) => flags.toString(16)
  */
 export function recordFormat(options: RecordFormatOptions): RecordFormat {
   const errors = format.errors({ stack: true });
-  const { service, environment, redact: hook, maxRecordBytes, counters, stampNs } = options;
+  const { service, environment, redact: hook, tenantBudget, maxRecordBytes, counters, stampNs } = options;
   let lastMs = 0;
   let lastIso = new Date(0).toISOString();
   let seq = 0;
@@ -66,6 +67,13 @@ export function recordFormat(options: RecordFormatOptions): RecordFormat {
   let lastSpanValid = false;
 
   const transform = (input: Info): Info | false => {
+    // The budget comes first: a refused line costs nothing more. The tenant is the authenticated
+    // context's only, never a caller-supplied field.
+    const tenant = currentTenant();
+    if (tenant !== undefined && tenantBudget !== undefined && !admitted(tenantBudget, tenant)) {
+      counters.drop('tenant_budget');
+      return false;
+    }
     let info = errors.transform(input, errors.options) as Info;
 
     const ms = Date.now();
@@ -91,8 +99,6 @@ export function recordFormat(options: RecordFormatOptions): RecordFormat {
         info.trace_flags = TRACE_FLAGS[span.traceFlags & 0xff];
       }
     }
-    // The tenant comes from the authenticated context only, never from caller-supplied fields.
-    const tenant = currentTenant();
     info[TENANT] = tenant;
     if (tenant === undefined) delete info[TENANT_LABEL];
     else info[TENANT_LABEL] = tenant;
@@ -118,6 +124,14 @@ export function recordFormat(options: RecordFormatOptions): RecordFormat {
     return shrink(info, bytes, maxRecordBytes);
   };
   return { options: {}, transform };
+}
+
+function admitted(budget: Pick<TelemetryBudget, 'tryTake'>, tenant: string): boolean {
+  try {
+    return budget.tryTake(tenant, 'logs');
+  } catch {
+    return true;
+  }
 }
 
 function applyRedaction(hook: RedactHook, info: Info, counters: Counters): Info | false {

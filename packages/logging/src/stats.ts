@@ -4,6 +4,7 @@ import type { DropReason } from './types';
 export const DROP_REASONS: readonly DropReason[] = [
   'redacted',
   'redact_error',
+  'tenant_budget',
   'buffer_full',
   'rejected',
   'shutdown',
@@ -16,6 +17,7 @@ export class Counters {
   readonly dropped: Record<DropReason, number> = {
     redacted: 0,
     redact_error: 0,
+    tenant_budget: 0,
     buffer_full: 0,
     rejected: 0,
     shutdown: 0,

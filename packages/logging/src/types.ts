@@ -1,5 +1,6 @@
 // Public types of @autoweave/logging.
 import type { MeterProvider } from '@opentelemetry/api';
+import type { TelemetryBudget } from '@autoweave/tenant-isolation';
 import type { Logger } from 'winston';
 
 /**
@@ -22,6 +23,8 @@ export type DropReason =
   | 'redacted'
   /** The redaction hook threw; the record is dropped because it may hold unredacted data. */
   | 'redact_error'
+  /** The tenant's `logs` budget was empty (the tenant limiter refused the line). */
+  | 'tenant_budget'
   /** The Loki buffer was full (Loki slow or down); the newest record was dropped. */
   | 'buffer_full'
   /** Loki answered 4xx (other than 429) and the batch was discarded. */
@@ -84,6 +87,12 @@ export interface LoggerOptions {
   readonly loki?: LokiOptions;
   /** Applied to every record before any output (stdout and Loki). */
   readonly redact?: RedactHook;
+  /**
+   * Per-tenant budget of log lines (the tenant limiter of `@autoweave/tenant-isolation`): a record of
+   * a tenant whose `logs` bucket is empty is dropped everywhere and counted (`tenant_budget`).
+   * Records outside any tenant are not budgeted.
+   */
+  readonly tenantBudget?: Pick<TelemetryBudget, 'tryTake'>;
   /** Largest serialized record in bytes; bigger ones are truncated with a marker. Default 65 536. */
   readonly maxRecordBytes?: number;
   /** Where the logging metrics go. Default `metrics.getMeterProvider()` at creation. */

@@ -103,6 +103,7 @@ export function createMetrics(options: MetricsOptions = {}): MetricsHandle {
     exemplars,
     labelValueCap,
     tenantBound: options.tenantBound,
+    tenantBudget: options.tenantBudget,
     onRejected: (metric, label, count) => rejected.inc({ metric, label }, count),
     onDropped: (metric, reason) => dropped.inc({ metric, reason }),
   };

@@ -341,6 +341,33 @@ describe('series storage', () => {
     );
   });
 
+  it("gives unregistered tenants the tenant bound's own overflow value, and counts a literal one", async () => {
+    const m = createMetrics({
+      defaultMetrics: false,
+      tenantBound: { allow: ['acme', 'globex'], allowOnly: true, overflowValue: '__unknown__' },
+    });
+    try {
+      const c = m.counter({ name: 'autoweave_calls_total', help: 'x', labelNames: ['tenant_id'] as const });
+      c.inc({ tenant_id: 'acme' });
+      c.inc({ tenant_id: 'mallory' });
+      c.inc({ tenant_id: '__unknown__' });
+      runWithTenant('globex', () => c.inc());
+
+      const { body } = await m.collect();
+
+      expect(lines(body, 'autoweave_calls_total').sort()).toEqual([
+        'autoweave_calls_total{tenant_id="__unknown__"} 2',
+        'autoweave_calls_total{tenant_id="acme"} 1',
+        'autoweave_calls_total{tenant_id="globex"} 1',
+      ]);
+      expect(body).toContain(
+        'autoweave_metrics_label_values_rejected_total{metric="autoweave_calls_total",label="tenant_id"} 2\n',
+      );
+    } finally {
+      await m.shutdown();
+    }
+  });
+
   it('is rendered by prom-client itself too, in both formats', async () => {
     const h = metrics.histogram({ name: 'autoweave_render_seconds', help: 'x', labelNames: ['a'] });
     const c = metrics.counter({ name: 'autoweave_render_total', help: 'x', labelNames: ['a'] });

@@ -6,10 +6,10 @@
 import { TraceFlags, context, isSpanContextValid, trace, type SpanContext } from '@opentelemetry/api';
 import {
   TENANT_LABEL,
-  createLabelGuard,
   currentTenant,
   isValidTenantId,
   type LabelGuard,
+  type TelemetryBudget,
 } from '@autoweave/tenant-isolation';
 import type { Registry, RegistryContentType } from 'prom-client';
 import {
@@ -31,9 +31,9 @@ import type {
   MetricsGauge,
   MetricsHistogram,
 } from './types';
-import { SeriesTable } from './series';
+import { SeriesTable, labelGuardFor } from './series';
 
-export type DropReason = 'invalid_value' | 'error';
+export type DropReason = 'invalid_value' | 'error' | 'tenant_budget';
 
 /** What every instrument needs from its handle. */
 export interface InstrumentContext {
@@ -41,6 +41,7 @@ export interface InstrumentContext {
   readonly exemplars: boolean;
   readonly labelValueCap: number;
   readonly tenantBound: LabelBound | undefined;
+  readonly tenantBudget: Pick<TelemetryBudget, 'tryTake'> | undefined;
   /** Counts a label value replaced by `__overflow__`. */
   onRejected(metric: string, label: string, count: number): void;
   /** Counts an observation that was not recorded. */
@@ -98,17 +99,10 @@ export class LabelBinder {
     bounds: Readonly<Record<string, LabelBound | undefined>>,
     private readonly ctx: InstrumentContext,
   ) {
-    this.guards = labelNames.map((name) => {
-      const bound = bounds[name] ?? (name === TENANT_LABEL ? ctx.tenantBound : undefined) ?? {};
-      return {
-        name,
-        guard: createLabelGuard({
-          ...(bound.allow !== undefined ? { allow: bound.allow } : {}),
-          allowOnly: bound.allowOnly ?? false,
-          cap: bound.cap ?? ctx.labelValueCap,
-        }),
-      };
-    });
+    this.guards = labelNames.map((name) => ({
+      name,
+      guard: labelGuardFor(name, bounds, ctx.tenantBound, ctx.labelValueCap),
+    }));
   }
 
   bind(labels: unknown): Record<string, string> {
@@ -175,6 +169,8 @@ function seriesTable<S>(
       labelValueCap: ctx.labelValueCap,
       tenantBound: ctx.tenantBound,
       onRejected: (metric, label, count) => ctx.onRejected(metric, label, count),
+      tenantBudget: ctx.tenantBudget,
+      onBudgetDrop: (metric) => ctx.onDropped(metric, 'tenant_budget'),
     },
     create,
   );

@@ -10,6 +10,7 @@ import {
   currentTenant,
   isValidTenantId,
   type LabelGuard,
+  type TelemetryBudget,
 } from '@autoweave/tenant-isolation';
 import type { LabelBound } from './types';
 
@@ -22,16 +23,45 @@ export interface SeriesTableOptions {
   readonly tenantBound: LabelBound | undefined;
   /** Counts a label value replaced by `__overflow__`. */
   readonly onRejected: (metric: string, label: string, count: number) => void;
+  /** Admits each new series of a tenant; absent: no budget. */
+  readonly tenantBudget?: Pick<TelemetryBudget, 'tryTake'> | undefined;
+  /** Counts an observation dropped because its tenant had no budget for a new series. */
+  readonly onBudgetDrop?: (metric: string) => void;
+}
+
+function boundOf(
+  name: string,
+  bounds: Readonly<Record<string, LabelBound | undefined>>,
+  tenantBound: LabelBound | undefined,
+): LabelBound {
+  return bounds[name] ?? (name === TENANT_LABEL ? tenantBound : undefined) ?? {};
+}
+
+/** The guard of one label: its own bound, else the handle's tenant bound for `tenant_id`, else the cap. */
+export function labelGuardFor(
+  name: string,
+  bounds: Readonly<Record<string, LabelBound | undefined>>,
+  tenantBound: LabelBound | undefined,
+  labelValueCap: number,
+): LabelGuard {
+  const bound = boundOf(name, bounds, tenantBound);
+  return createLabelGuard({
+    ...(bound.allow !== undefined ? { allow: bound.allow } : {}),
+    ...(bound.overflowValue !== undefined ? { overflowValue: bound.overflowValue } : {}),
+    allowOnly: bound.allowOnly ?? false,
+    cap: bound.cap ?? labelValueCap,
+  });
 }
 
 type Level<S> = Map<string, Level<S> | S>;
 
-// Read once: a CommonJS re-export is a getter call on every access.
-const OVERFLOW = OVERFLOW_LABEL_VALUE;
-
 export class SeriesTable<S> {
   private readonly names: readonly string[];
   private readonly guards: readonly LabelGuard[];
+  /** Per label, the value its guard gives rejected values: a raw value equal to it must be re-counted. */
+  private readonly overflows: readonly string[];
+  /** Position of `tenant_id` among the labels when a tenant budget applies, else -1. */
+  private readonly budgetIndex: number;
   private root: Level<S> | S | undefined;
   private readonly scratch: string[];
   /** Every series, in creation order (the exposition order). */
@@ -45,14 +75,13 @@ export class SeriesTable<S> {
     private readonly create: (labels: Readonly<Record<string, string>>) => S,
   ) {
     this.names = [...options.labelNames];
-    this.guards = this.names.map((name) => {
-      const bound = options.bounds[name] ?? (name === TENANT_LABEL ? options.tenantBound : undefined) ?? {};
-      return createLabelGuard({
-        ...(bound.allow !== undefined ? { allow: bound.allow } : {}),
-        allowOnly: bound.allowOnly ?? false,
-        cap: bound.cap ?? options.labelValueCap,
-      });
-    });
+    this.guards = this.names.map((name) =>
+      labelGuardFor(name, options.bounds, options.tenantBound, options.labelValueCap),
+    );
+    this.overflows = this.names.map(
+      (name) => boundOf(name, options.bounds, options.tenantBound).overflowValue ?? OVERFLOW_LABEL_VALUE,
+    );
+    this.budgetIndex = options.tenantBudget === undefined ? -1 : this.names.indexOf(TENANT_LABEL);
     this.scratch = this.names.map(() => '');
     this.root = this.names.length === 0 ? undefined : new Map();
   }
@@ -69,7 +98,7 @@ export class SeriesTable<S> {
     let level = this.root as Level<S>;
     for (let i = 0; i < n; i++) {
       const raw = source[names[i] as string];
-      let next = typeof raw === 'string' && raw !== OVERFLOW ? level.get(raw) : undefined;
+      let next = typeof raw === 'string' && raw !== this.overflows[i] ? level.get(raw) : undefined;
       let value = raw as string;
       if (next === undefined) {
         value = this.bind(i, raw);
@@ -113,6 +142,7 @@ export class SeriesTable<S> {
       labels[name] = this.scratch[j] as string;
     });
     const s = this.create(labels);
+    if (!this.admit(this.scratch[this.budgetIndex])) return s;
     for (let j = i; j < names.length - 1; j++) {
       const child: Level<S> = new Map();
       level.set(this.scratch[j] as string, child);
@@ -121,6 +151,24 @@ export class SeriesTable<S> {
     level.set(this.scratch[names.length - 1] as string, s);
     this.all.push(s);
     return s;
+  }
+
+  /**
+   * Whether a new series of `tenant` may be kept. A refused one is handed back detached: the
+   * observation lands in it and is gone, and the drop is counted.
+   */
+  private admit(tenant: string | undefined): boolean {
+    if (this.budgetIndex < 0 || tenant === undefined || tenant === this.overflows[this.budgetIndex])
+      return true;
+    if (!isValidTenantId(tenant)) return true;
+    let admitted: boolean;
+    try {
+      admitted = this.options.tenantBudget?.tryTake(tenant, 'series') ?? true;
+    } catch {
+      admitted = true;
+    }
+    if (!admitted) this.options.onBudgetDrop?.(this.options.metric);
+    return admitted;
   }
 
   /** The bounded value of label `i` for a raw value; counts a rejection. Never throws. */

@@ -1,3 +1,4 @@
+import type { TelemetryBudget } from '@autoweave/tenant-isolation';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MeterProvider, ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
@@ -14,6 +15,8 @@ export interface LabelBound {
   readonly allowOnly?: boolean;
   /** Distinct values accepted besides `allow` before overflowing. Default: the handle's `labelValueCap`. */
   readonly cap?: number;
+  /** The value rejected values become. Default `__overflow__`; tenants use `__unknown__` for unregistered ids. */
+  readonly overflowValue?: string;
 }
 
 /** Label values keyed by the declared label names. Numbers are turned into strings. */
@@ -116,6 +119,12 @@ export interface MetricsOptions {
   readonly labelValueCap?: number;
   /** Bounds for `tenant_id` wherever it is a label. Default: cap `labelValueCap`. */
   readonly tenantBound?: LabelBound;
+  /**
+   * Per-tenant budget of new series (the tenant limiter of `@autoweave/tenant-isolation`): an
+   * observation that would create a series for a tenant whose `series` bucket is empty is dropped and
+   * counted (`reason="tenant_budget"`); the tenant's existing series keep working.
+   */
+  readonly tenantBudget?: Pick<TelemetryBudget, 'tryTake'>;
   /** Buckets (seconds) for `autoweave_business_operation_duration_seconds`. */
   readonly businessDurationBuckets?: readonly number[];
 }

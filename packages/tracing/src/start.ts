@@ -31,6 +31,7 @@ import { createCounters } from './counters';
 import { PooledIdGenerator, TraceIdRatioSampler } from './ids';
 import { ImmediateSpanProcessor, RecentTraceBuffer } from './recent-traces';
 import { registerSelfMetrics } from './self-metrics';
+import { RedactingSpanProcessor, TenantBudgetSampler } from './tenant-budget';
 import { TenantSpanProcessor } from './tenant-processor';
 import type {
   InstrumentationOptions,
@@ -76,6 +77,7 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
   const config = resolveConfig(options);
   const counters = createCounters();
   const processors: SpanProcessor[] = [new TenantSpanProcessor()];
+  if (options.redact !== undefined) processors.push(new RedactingSpanProcessor(options.redact));
 
   let batch: CountingBatchSpanProcessor | undefined;
   if (config.endpoint !== undefined) {
@@ -95,10 +97,16 @@ export function startTracing(options: TracingOptions = {}): TracingHandle {
   }
 
   const idGenerator = new PooledIdGenerator();
+  const ratioSampler = new ParentBasedSampler({
+    root: new TraceIdRatioSampler(config.sampleRate, idGenerator),
+  });
   const provider = new NodeTracerProvider({
     resource: buildResource(options),
     idGenerator,
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioSampler(config.sampleRate, idGenerator) }),
+    sampler:
+      options.tenantBudget === undefined
+        ? ratioSampler
+        : new TenantBudgetSampler(ratioSampler, options.tenantBudget),
     spanLimits: config.spanLimits,
     spanProcessors: processors,
     forceFlushTimeoutMillis: config.batch.flushTimeoutMillis,

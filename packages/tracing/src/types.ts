@@ -4,6 +4,7 @@ import type { SpanLimits } from '@opentelemetry/sdk-trace-base';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
 import type { IORedisInstrumentationConfig } from '@opentelemetry/instrumentation-ioredis';
+import type { AttributeRedactor, TelemetryBudget } from '@autoweave/tenant-isolation';
 import type { RecentTraceBuffer } from './recent-traces';
 
 /** Why a span never reached its exporter. */
@@ -80,6 +81,13 @@ export interface TracingOptions {
    * global is touched: use `handle.tracer()` and register a context manager yourself.
    */
   registerGlobal?: boolean;
+  /**
+   * Per-tenant span budget (the tenant limiter of `@autoweave/tenant-isolation`): a new local trace of
+   * a tenant whose `spans` bucket is empty is not recorded; children of a recorded span are charged.
+   */
+  tenantBudget?: TelemetryBudget;
+  /** Redacts span and event attributes when a span ends, before any export (the tenant redactor). */
+  redact?: AttributeRedactor;
 }
 
 /** Counters of the export pipeline, as plain numbers. */
