@@ -203,6 +203,31 @@ describe('Loki transport', () => {
     expect(handle.stats().tenantLabelOverflows).toBe(980);
   });
 
+  it('follows a live tenant list: registered tenants get their label and org, unknown ids the default org', async () => {
+    const registered = new Set(['acme']);
+    const handle = logger(
+      {},
+      {
+        acceptTenant: (id) => registered.has(id),
+        tenantOverflowValue: '__unknown__',
+        defaultOrgId: 'platform',
+      },
+    );
+    runWithTenant('acme', () => handle.logger.info('known'));
+    runWithTenant('mallory', () => handle.logger.info('unknown'));
+    registered.add('globex'); // registered at runtime
+    runWithTenant('globex', () => handle.logger.info('added later'));
+    await handle.flush();
+    const entries = await peer.waitForEntries(3);
+    const byMessage = new Map(entries.map((e) => [(JSON.parse(e.line) as { message: string }).message, e]));
+    expect(byMessage.get('known')).toMatchObject({ orgId: 'acme', labels: { tenant_id: 'acme' } });
+    expect(byMessage.get('unknown')).toMatchObject({
+      orgId: 'platform',
+      labels: { tenant_id: '__unknown__' },
+    });
+    expect(byMessage.get('added later')).toMatchObject({ orgId: 'globex', labels: { tenant_id: 'globex' } });
+  });
+
   it('flush() waits for pending pushes and shutdown() is safe twice and counts what could not be sent', async () => {
     const handle = logger({ shutdownTimeoutMs: 300 }, { intervalMs: 60_000 });
     handle.logger.info('pending');

@@ -53,6 +53,7 @@ export class LokiTransport extends TransportStream {
   #closed = false;
   /** Set once `stop()` has counted what was left: a push settling later changes nothing. */
   #stopped = false;
+  readonly #allowed: ReadonlySet<string>;
 
   constructor(options: LokiTransportOptions) {
     super({});
@@ -62,9 +63,11 @@ export class LokiTransport extends TransportStream {
       cap: options.tenantCap ?? 100,
       overflowValue: options.tenantOverflowValue ?? '__overflow__',
       allowOnly: options.tenantsOnly ?? false,
+      ...(options.acceptTenant === undefined ? {} : { accept: options.acceptTenant }),
       ...(options.tenants === undefined ? {} : { allow: options.tenants }),
     };
     this.#guard = createLabelGuard(guardOptions);
+    this.#allowed = new Set(options.tenants ?? []);
     this.#pushUrl = new URL(LOKI_PUSH_PATH, options.url.endsWith('/') ? options.url : `${options.url}/`);
     this.#agent =
       this.#pushUrl.protocol === 'https:'
@@ -122,7 +125,8 @@ export class LokiTransport extends TransportStream {
         : this.#guard.bound(tenant);
     const level = typeof info.level === 'string' ? info.level : 'unknown';
     const tsNs = typeof info[TIMESTAMP_NS] === 'string' ? info[TIMESTAMP_NS] : `${Date.now()}000000`;
-    const org = tenant === undefined ? this.#options.defaultOrgId : this.#orgId(tenant);
+    const org =
+      tenant === undefined || !this.#known(tenant) ? this.#options.defaultOrgId : this.#orgId(tenant);
     let queue = this.#queues.get(org);
     if (queue === undefined) {
       queue = [];
@@ -137,6 +141,17 @@ export class LokiTransport extends TransportStream {
         this.#pump();
       });
       this.#soon.unref();
+    }
+  }
+
+  /** Without `acceptTenant` every tenant is known (the app authenticated it); with it, only accepted ones. */
+  #known(tenant: string): boolean {
+    const accept = this.#options.acceptTenant;
+    if (accept === undefined || this.#allowed.has(tenant)) return true;
+    try {
+      return accept(tenant) === true;
+    } catch {
+      return false;
     }
   }
 

@@ -39,9 +39,18 @@ export interface LokiOptions {
   readonly tenants?: Iterable<string>;
   /** Only the `tenants` get their own label value; others get `tenantOverflowValue`. Default false. */
   readonly tenantsOnly?: boolean;
+  /**
+   * Gives a tenant outside `tenants` its own label value (up to `tenantCap`) only when true, e.g.
+   * `registry.has`, so tenants registered at runtime are followed. Overrides `tenantsOnly`.
+   */
+  readonly acceptTenant?: (tenantId: string) => boolean;
   /** Distinct `tenant_id` label values besides `tenants` before overflowing. Default 100. */
   readonly tenantCap?: number;
-  /** `tenant_id` label value once the cap is hit. Default `__overflow__`. */
+  /**
+   * `tenant_id` label value once the cap is hit or a tenant is not accepted. Default `__overflow__`.
+   * A tenant over the cap keeps its own X-Scope-OrgID (isolation before cardinality); a tenant that
+   * `acceptTenant` refuses is sent with `defaultOrgId` (or none), so unknown ids cannot create Loki tenants.
+   */
   readonly tenantOverflowValue?: string;
   /** `tenant_id` label value for records logged outside any tenant. Default `__none__`. */
   readonly noTenantValue?: string;

@@ -48,6 +48,7 @@ export function labelGuardFor(
   return createLabelGuard({
     ...(bound.allow !== undefined ? { allow: bound.allow } : {}),
     ...(bound.overflowValue !== undefined ? { overflowValue: bound.overflowValue } : {}),
+    ...(bound.accept !== undefined ? { accept: bound.accept } : {}),
     allowOnly: bound.allowOnly ?? false,
     cap: bound.cap ?? labelValueCap,
   });

@@ -15,6 +15,8 @@ export interface LabelBound {
   readonly allowOnly?: boolean;
   /** Distinct values accepted besides `allow` before overflowing. Default: the handle's `labelValueCap`. */
   readonly cap?: number;
+  /** Admits values beyond `allow` (up to `cap`) only when true, e.g. `registry.has` for tenants. */
+  readonly accept?: (value: string) => boolean;
   /** The value rejected values become. Default `__overflow__`; tenants use `__unknown__` for unregistered ids. */
   readonly overflowValue?: string;
 }

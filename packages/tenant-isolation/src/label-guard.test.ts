@@ -39,4 +39,25 @@ describe('label guard', () => {
   it('refuses a nonsensical configuration', () => {
     expect(() => createLabelGuard({ cap: -1 })).toThrow(/cap must be a non-negative integer/);
   });
+
+  it('admits values beyond the allow-list only when accept says so, following changes, up to the cap', () => {
+    const known = new Set(['a']);
+    const guard = createLabelGuard({ accept: (v) => known.has(v), cap: 2, overflowValue: '__unknown__' });
+    expect(guard.bound('a')).toBe('a');
+    expect(guard.bound('b')).toBe('__unknown__');
+    known.add('b');
+    known.add('c');
+    expect(guard.bound('b')).toBe('b');
+    expect(guard.bound('c')).toBe('__unknown__'); // cap of 2 reached
+    expect(guard.rejected).toBe(2);
+  });
+
+  it('treats an accept function that throws as a refusal', () => {
+    const guard = createLabelGuard({
+      accept: () => {
+        throw new Error('registry down');
+      },
+    });
+    expect(guard.bound('x')).toBe('__overflow__');
+  });
 });

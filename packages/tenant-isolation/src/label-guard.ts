@@ -9,6 +9,11 @@ export interface LabelGuardOptions {
   readonly allow?: Iterable<string>;
   /** Accept only the `allow` values; everything else becomes the overflow value. Default false. */
   readonly allowOnly?: boolean;
+  /**
+   * Admits a value not in `allow` (up to `cap`) only when this returns true, e.g. "is a registered
+   * tenant", so a list that changes at runtime needs no new guard. Overrides `allowOnly`. A throw counts as false.
+   */
+  readonly accept?: (value: string) => boolean;
   /** Distinct values accepted besides `allow` before overflowing. Default 100. */
   readonly cap?: number;
   /** Replacement for rejected values. Default `__overflow__`. */
@@ -38,6 +43,15 @@ export function createLabelGuard(options: LabelGuardOptions = {}): LabelGuard {
   const allowed = new Set(options.allow ?? []);
   const seen = new Set<string>();
   const allowOnly = options.allowOnly ?? false;
+  const accept = options.accept;
+  const admits = (value: string): boolean => {
+    if (accept === undefined) return !allowOnly;
+    try {
+      return accept(value) === true;
+    } catch {
+      return false;
+    }
+  };
   let rejected = 0;
 
   const reject = (): string => {
@@ -49,7 +63,7 @@ export function createLabelGuard(options: LabelGuardOptions = {}): LabelGuard {
     bound(value: unknown): string {
       if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) return reject();
       if (allowed.has(value) || seen.has(value)) return value;
-      if (allowOnly || seen.size >= cap) return reject();
+      if (seen.size >= cap || !admits(value)) return reject();
       seen.add(value);
       return value;
     },
