@@ -93,7 +93,9 @@ export type AuditEventType =
   | 'crypto.decrypt'
   | 'crypto.decrypt_failure'
   | 'gdpr.export'
-  | 'gdpr.erase';
+  | 'gdpr.erase'
+  /** Written by the audit log itself when it reopens a file whose last line was torn or unverifiable. */
+  | 'audit.resume';
 
 export interface AuditEventInput {
   readonly type: AuditEventType;
