@@ -1,10 +1,5 @@
 import type { AuditEventInput, BudgetKind, TenantLimits } from './policy-types';
-import {
-  DEFAULT_TENANT_LIMITS,
-  OVERFLOW_TENANT,
-  createTenantLimiter,
-  type TenantLimiter,
-} from './rate-limit';
+import { OVERFLOW_TENANT, createTenantLimiter, type TenantLimiter } from './rate-limit';
 
 /** A clock the test moves by hand, in ms. */
 function manualClock(start = 0) {
@@ -264,15 +259,17 @@ describe('tenant limiter: charge and debt', () => {
 describe('tenant limiter: bounded memory', () => {
   it('tracks at most maxTenants of 100,000 distinct tenants and serves the rest from one overflow set', () => {
     const clock = manualClock();
-    const limiter = track(createTenantLimiter({ maxTenants: 10_000, idleMs: 60_000, now: clock.now }));
+    const limiter = track(
+      createTenantLimiter({ defaultLimits: limits(), maxTenants: 10_000, idleMs: 60_000, now: clock.now }),
+    );
     for (let i = 0; i < 100_000; i++) limiter.tryTake(`t-${i}`, 'spans');
     let stats = limiter.stats();
     expect(stats.tenants).toBe(10_000);
     expect(stats.overflowed).toBe(90_000);
     expect(stats.byTenant).toHaveLength(10_001);
     const shared = stats.byTenant.find((s) => s.tenant === OVERFLOW_TENANT)!;
-    expect(shared.admitted.spans).toBe(DEFAULT_TENANT_LIMITS.spansPerSecond); // one burst, shared by 90,000
-    expect(shared.rejected.spans).toBe(90_000 - DEFAULT_TENANT_LIMITS.spansPerSecond);
+    expect(shared.admitted.spans).toBe(100); // one burst, shared by 90,000
+    expect(shared.rejected.spans).toBe(90_000 - 100);
     // The tracked tenants are untouched by the overflow crowd.
     expect(limiter.tryTake('t-42', 'spans')).toBe(true);
 
