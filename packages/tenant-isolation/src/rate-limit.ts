@@ -3,21 +3,11 @@
 import { OVERFLOW_LABEL_VALUE } from './label-guard';
 import type { AuditSink, BudgetKind, TelemetryBudget, TenantLimits } from './policy-types';
 import type { PressureSource } from './pressure';
+import { DEFAULT_TENANT_LIMITS } from './registry';
 import { isValidTenantId } from './tenant-id';
 
 /** The key of the bucket set shared by tenants that get no own entry (table full, or an invalid id). */
 export const OVERFLOW_TENANT = OVERFLOW_LABEL_VALUE;
-
-/**
- * Limits for tenants the registry has no limits for, when `defaultLimits` is not given: the same
- * values as the registry's `DEFAULT_TENANT_LIMITS` (pass those as `defaultLimits` to be sure).
- */
-const FALLBACK_LIMITS: TenantLimits = Object.freeze({
-  requestsPerSecond: 50,
-  spansPerSecond: 1000,
-  logLinesPerSecond: 500,
-  newSeriesPerMinute: 100,
-});
 
 /** The answer for a request: allowed, or refused with the whole seconds to put in `Retry-After`. */
 export type RateLimitDecision =
@@ -31,8 +21,8 @@ export interface TenantLimiterOptions {
    */
   readonly limitsFor?: (tenantId: string) => Partial<TenantLimits> | undefined;
   /**
-   * Limits for tenants `limitsFor` knows nothing about, and for the overflow bucket set. Default 50
-   * requests/s, 1000 spans/s, 500 log lines/s, 100 new series/min.
+   * Limits for tenants `limitsFor` knows nothing about, and for the overflow bucket set. Default: the
+   * registry's `DEFAULT_TENANT_LIMITS`.
    */
   readonly defaultLimits?: TenantLimits;
   /** Tenants with an own bucket set at most; the others share the overflow set. Default 10,000. */
@@ -164,7 +154,7 @@ const RETRY: readonly RateLimitDecision[] = Array.from({ length: RETRY_CACHE_MAX
  * table is full, as soon as the oldest entry can have become idle (at most once a second).
  */
 export function createTenantLimiter(options: TenantLimiterOptions = {}): TenantLimiter {
-  const defaults = validateLimits('defaultLimits', options.defaultLimits ?? FALLBACK_LIMITS);
+  const defaults = validateLimits('defaultLimits', options.defaultLimits ?? DEFAULT_TENANT_LIMITS);
   const limitsFor = options.limitsFor;
   const maxTenants = integer('maxTenants', options.maxTenants ?? 10_000, 1);
   const idleMs = positive('idleMs', options.idleMs ?? 600_000);
