@@ -229,30 +229,14 @@ export async function loadTenantRegistry(
   path: string,
   options: LoadTenantRegistryOptions = {},
 ): Promise<TenantRegistry> {
-  const config = await readTenantRegistryConfig(path);
-  const { plans, defaultPlan, tenants } = checkConfig(config, FILE_FIELDS, path);
+  const value = parseFile(await readText(path), formatOf(path), path);
+  const { plans, defaultPlan, tenants } = checkConfig(value, FILE_FIELDS, path);
   return new Registry(plans, defaultPlan, tenants, options);
 }
 
 /** Reads and validates a tenant file without building a registry (for tools that render from it). */
 export async function readTenantRegistryConfig(path: string): Promise<TenantRegistryConfig> {
-  const format = formatOf(path);
-  let text: string;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new TenantConfigError(['it is not a file'], path);
-    if (info.size > MAX_CONFIG_FILE_BYTES) {
-      throw new TenantConfigError(
-        [`it is ${info.size} bytes; tenant files are limited to ${MAX_CONFIG_FILE_BYTES} bytes`],
-        path,
-      );
-    }
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (error instanceof TenantConfigError) throw error;
-    throw new TenantConfigError([`cannot read the file (${(error as Error).message})`], path);
-  }
-  return parseTenantRegistryConfig(text, format, path);
+  return parseTenantRegistryConfig(await readText(path), formatOf(path), path);
 }
 
 /**
@@ -264,6 +248,30 @@ export function parseTenantRegistryConfig(
   format: 'yaml' | 'json',
   source = format === 'json' ? 'tenants.json' : 'tenants.yaml',
 ): TenantRegistryConfig {
+  const value = parseFile(text, format, source);
+  checkConfig(value, FILE_FIELDS, source);
+  return value as TenantRegistryConfig;
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new TenantConfigError(['it is not a file'], path);
+    if (info.size > MAX_CONFIG_FILE_BYTES) {
+      throw new TenantConfigError(
+        [`it is ${info.size} bytes; tenant files are limited to ${MAX_CONFIG_FILE_BYTES} bytes`],
+        path,
+      );
+    }
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if (error instanceof TenantConfigError) throw error;
+    throw new TenantConfigError([`cannot read the file (${(error as Error).message})`], path);
+  }
+}
+
+/** The parsed, not yet validated, content of a tenant file. */
+function parseFile(text: string, format: 'yaml' | 'json', source: string): unknown {
   let value: unknown;
   if (format === 'json') {
     try {
@@ -288,8 +296,7 @@ export function parseTenantRegistryConfig(
   if (value === null || value === undefined) {
     throw new TenantConfigError(['the file is empty; it needs at least "tenants: [...]"'], source);
   }
-  checkConfig(value, FILE_FIELDS, source);
-  return value as TenantRegistryConfig;
+  return value;
 }
 
 function formatOf(path: string): 'yaml' | 'json' {
