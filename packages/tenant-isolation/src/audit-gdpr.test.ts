@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -185,6 +185,25 @@ describe('AuditLog.eraseSubject', () => {
     expect(later.length).toBe(i - 2000);
     expect(later.every((e) => e.subject === ALICE)).toBe(true);
     await expect(verifyAuditLog(file)).resolves.toMatchObject({ ok: true, entries: i + 1, erased: 1000 });
+  });
+
+  it('keeps one entry per line when the file it resumed did not end with a newline', async () => {
+    const file = nextFile();
+    const first = createAuditLog({ file });
+    first.record({ type: 'auth.failure', subject: ALICE });
+    await first.close();
+    await writeFile(file, (await readFile(file, 'utf8')).trimEnd());
+
+    const log = createAuditLog({ file });
+    await expect(log.eraseSubject(ALICE)).resolves.toBe(1);
+    log.record({ type: 'policy.change' });
+    await log.close();
+    expect((await entriesOf(file)).map((e) => e.type)).toEqual([
+      'auth.failure',
+      'gdpr.erase',
+      'policy.change',
+    ]);
+    await expect(verifyAuditLog(file)).resolves.toMatchObject({ ok: true, entries: 3, erased: 1 });
   });
 
   it('records an erasure that found nothing, too', async () => {

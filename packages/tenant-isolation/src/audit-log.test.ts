@@ -153,6 +153,21 @@ describe('createAuditLog writing a file', () => {
     await expect(verifyAuditLog(file)).resolves.toMatchObject({ ok: true, entries: 3 });
   });
 
+  it('continues after a last entry that only lost its newline, keeping one entry per line', async () => {
+    const file = nextFile();
+    const first = createAuditLog({ file });
+    first.record({ type: 'auth.failure' });
+    await first.close();
+    await writeFile(file, (await readFile(file, 'utf8')).trimEnd());
+
+    const second = createAuditLog({ file });
+    expect(second.stats().resumed).toBe('continued');
+    second.record({ type: 'policy.change' });
+    await second.close();
+    expect((await linesOf(file)).map((l) => parse(l).seq)).toEqual([1, 2]);
+    await expect(verifyAuditLog(file)).resolves.toMatchObject({ ok: true, entries: 2 });
+  });
+
   it('bridges a torn last line (a crash mid-write) with an audit.resume entry that still verifies', async () => {
     const file = nextFile();
     const log = createAuditLog({ file });

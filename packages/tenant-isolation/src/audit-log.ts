@@ -77,10 +77,11 @@ export interface AuditLog extends AuditSink {
    */
   exportSubject(subject: string, options?: AuditSubjectOptions): Promise<AuditEntry[]>;
   /**
-   * Erases the subject's entries recorded before the call (removes `subject`, `data`, `salt`;
-   * the chain still verifies) by rewriting the file atomically, with a `gdpr.erase` entry saying
-   * how many were erased (the subject id is not in it). Resolves to that count. File logs only.
-   * Events recorded meanwhile wait in memory and follow the `gdpr.erase` entry.
+   * Erases the subject's entries (removes `subject`, `data`, `salt`; the chain still verifies) by
+   * rewriting the file atomically, ending with a `gdpr.erase` entry saying how many were erased
+   * (the subject id is not in it). Resolves to that count. File logs only. Erases what was
+   * recorded before the erasure starts (right after the call, once earlier export/erase calls
+   * of this log are done); events recorded while it runs wait in memory and follow `gdpr.erase`.
    */
   eraseSubject(subject: string, options?: AuditSubjectOptions): Promise<number>;
 }
@@ -333,6 +334,8 @@ class ChainedAuditLog implements AuditLog {
         );
         this.headSeq = eraseSeq;
         this.headHash = eraseHash ?? this.headHash;
+        // The rewritten file always ends with a newline, whatever the old one did.
+        this.newlineFirst = false;
         this.pendingDropped -= dropped ?? 0;
         this.chained++;
         this.written++;
