@@ -1,10 +1,11 @@
+import type { Attributes } from '@opentelemetry/api';
 import {
-  createNoopMeter,
-  type Attributes,
-  type BatchObservableCallback,
-  type Meter,
-  type Observable,
-} from '@opentelemetry/api';
+  AggregationTemporality,
+  DataPointType,
+  InstrumentType,
+  MeterProvider,
+  MetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { TENANT_BUDGET_METRICS, observeTenantBudgets } from './budget-metrics';
 import type { TenantLimits } from './policy-types';
 import { createTenantLimiter, type TenantLimiter } from './rate-limit';
@@ -15,48 +16,57 @@ interface Point {
   readonly attributes: Attributes;
 }
 
-/**
- * A Meter that does what an SDK pull reader does at collection time: runs the batch callbacks and
- * keeps what they observe. (@opentelemetry/sdk-metrics is not a dependency of this package.)
- */
+/** A pull reader: collects only when asked, as a Prometheus scrape does. */
+class PullReader extends MetricReader {
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const providers: MeterProvider[] = [];
+afterEach(async () => {
+  await Promise.all(providers.splice(0).map((p) => p.shutdown()));
+});
+
+/** A real SDK MeterProvider with a pull reader; `collect()` flattens what one collection saw. */
 function pullMeter() {
-  const callbacks = new Map<BatchObservableCallback, Observable[]>();
-  const instruments: {
-    kind: string;
-    name: string;
-    unit?: string | undefined;
-    description?: string | undefined;
-  }[] = [];
-  const names = new Map<Observable, string>();
-  const observable =
-    (kind: string) =>
-    (name: string, options?: { unit?: string; description?: string }): Observable => {
-      const instrument: Observable = { addCallback: () => undefined, removeCallback: () => undefined };
-      instruments.push({ kind, name, unit: options?.unit, description: options?.description });
-      names.set(instrument, name);
-      return instrument;
-    };
-  const meter = Object.assign(Object.create(createNoopMeter()) as Meter, {
-    createObservableCounter: observable('counter'),
-    createObservableGauge: observable('gauge'),
-    addBatchObservableCallback: (cb: BatchObservableCallback, obs: Observable[]) => callbacks.set(cb, obs),
-    removeBatchObservableCallback: (cb: BatchObservableCallback) => callbacks.delete(cb),
-  });
+  const reader = new PullReader({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  const provider = new MeterProvider({ readers: [reader] });
+  providers.push(provider);
+  const meter = provider.getMeter('test');
   const collect = async (): Promise<Point[]> => {
-    const points: Point[] = [];
-    for (const [cb, allowed] of callbacks) {
-      await cb({
-        observe(instrument, value, attributes = {}) {
-          if (!allowed.includes(instrument))
-            throw new Error('observed an instrument not registered with the callback');
-          points.push({ metric: names.get(instrument)!, value, attributes });
-        },
-      });
-    }
-    return points;
+    const { resourceMetrics } = await reader.collect();
+    return resourceMetrics.scopeMetrics.flatMap((scope) =>
+      scope.metrics.flatMap((m) =>
+        m.dataPointType === DataPointType.SUM || m.dataPointType === DataPointType.GAUGE
+          ? m.dataPoints.map((p) => ({ metric: m.descriptor.name, value: p.value, attributes: p.attributes }))
+          : [],
+      ),
+    );
+  };
+  const instruments = async () => {
+    const { resourceMetrics } = await reader.collect();
+    return resourceMetrics.scopeMetrics.flatMap((scope) =>
+      scope.metrics.map((m) => ({
+        type: m.descriptor.type,
+        name: m.descriptor.name,
+        unit: m.descriptor.unit,
+      })),
+    );
   };
   return { meter, collect, instruments };
 }
+
+/** Points in a stable order: by metric name, then by attributes. */
+const sorted = (points: Point[]) =>
+  [...points].sort(
+    (a, b) =>
+      a.metric.localeCompare(b.metric) ||
+      JSON.stringify(a.attributes).localeCompare(JSON.stringify(b.attributes)),
+  );
 
 const tight: TenantLimits = {
   requestsPerSecond: 1,
@@ -80,16 +90,21 @@ const limiterAt = (now: () => number, pressured = false) => {
 };
 
 describe('tenant budget metrics', () => {
-  it('registers the documented instruments', () => {
+  it('registers the documented instruments', async () => {
     const { meter, instruments } = pullMeter();
-    observeTenantBudgets(
-      limiterAt(() => 0),
-      meter,
-    );
-    expect(instruments.map(({ kind, name, unit }) => ({ kind, name, unit }))).toEqual([
-      { kind: 'counter', name: 'autoweave.tenant.telemetry.dropped', unit: '{item}' },
-      { kind: 'counter', name: 'autoweave.tenant.requests.rejected', unit: '{request}' },
-      { kind: 'gauge', name: 'autoweave.tenant.pressure', unit: undefined },
+    const limiter = limiterAt(() => 0);
+    observeTenantBudgets(limiter, meter);
+    limiter.checkRequest('acme');
+    limiter.checkRequest('acme');
+    limiter.tryTake('acme', 'spans', 5);
+    expect(await instruments()).toEqual([
+      { type: InstrumentType.OBSERVABLE_COUNTER, name: 'autoweave.tenant.telemetry.dropped', unit: '{item}' },
+      {
+        type: InstrumentType.OBSERVABLE_COUNTER,
+        name: 'autoweave.tenant.requests.rejected',
+        unit: '{request}',
+      },
+      { type: InstrumentType.OBSERVABLE_GAUGE, name: 'autoweave.tenant.pressure', unit: '' },
     ]);
     expect(TENANT_BUDGET_METRICS.telemetryDropped).toBe('autoweave.tenant.telemetry.dropped');
   });
@@ -106,14 +121,9 @@ describe('tenant budget metrics', () => {
     limiter.tryTake('acme', 'series', 3);
     limiter.tryTake('quiet', 'spans');
 
-    expect(await collect()).toEqual([
+    expect(sorted(await collect())).toEqual([
       { metric: 'autoweave.tenant.pressure', value: 0, attributes: {} },
       { metric: 'autoweave.tenant.requests.rejected', value: 4, attributes: { 'tenant.id': 'acme' } },
-      {
-        metric: 'autoweave.tenant.telemetry.dropped',
-        value: 3,
-        attributes: { 'tenant.id': 'acme', signal: 'spans' },
-      },
       {
         metric: 'autoweave.tenant.telemetry.dropped',
         value: 8,
@@ -123,6 +133,11 @@ describe('tenant budget metrics', () => {
         metric: 'autoweave.tenant.telemetry.dropped',
         value: 3,
         attributes: { 'tenant.id': 'acme', signal: 'series' },
+      },
+      {
+        metric: 'autoweave.tenant.telemetry.dropped',
+        value: 3,
+        attributes: { 'tenant.id': 'acme', signal: 'spans' },
       },
     ]);
   });
@@ -146,15 +161,15 @@ describe('tenant budget metrics', () => {
     for (let t = 0; t < 50; t++) {
       for (let i = 0; i < 3; i++) limiter.checkRequest(`tenant-${t}`);
     }
-    const rejected = (await collect()).filter((p) => p.metric === 'autoweave.tenant.requests.rejected');
+    const rejected = sorted(await collect()).filter((p) => p.metric === 'autoweave.tenant.requests.rejected');
     expect(rejected).toEqual([
-      { metric: 'autoweave.tenant.requests.rejected', value: 2, attributes: { 'tenant.id': 'tenant-0' } },
-      { metric: 'autoweave.tenant.requests.rejected', value: 2, attributes: { 'tenant.id': 'tenant-1' } },
       {
         metric: 'autoweave.tenant.requests.rejected',
         value: 96,
         attributes: { 'tenant.id': '__overflow__' },
       },
+      { metric: 'autoweave.tenant.requests.rejected', value: 2, attributes: { 'tenant.id': 'tenant-0' } },
+      { metric: 'autoweave.tenant.requests.rejected', value: 2, attributes: { 'tenant.id': 'tenant-1' } },
     ]);
   });
 
