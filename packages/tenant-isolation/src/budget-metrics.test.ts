@@ -2,7 +2,6 @@ import type { Attributes } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   DataPointType,
-  InstrumentType,
   MeterProvider,
   MetricReader,
 } from '@opentelemetry/sdk-metrics';
@@ -51,7 +50,10 @@ function pullMeter() {
     const { resourceMetrics } = await reader.collect();
     return resourceMetrics.scopeMetrics.flatMap((scope) =>
       scope.metrics.map((m) => ({
-        type: m.descriptor.type,
+        type:
+          m.dataPointType === DataPointType.SUM && m.isMonotonic
+            ? 'monotonic sum'
+            : DataPointType[m.dataPointType].toLowerCase(),
         name: m.descriptor.name,
         unit: m.descriptor.unit,
       })),
@@ -98,13 +100,13 @@ describe('tenant budget metrics', () => {
     limiter.checkRequest('acme');
     limiter.tryTake('acme', 'spans', 5);
     expect(await instruments()).toEqual([
-      { type: InstrumentType.OBSERVABLE_COUNTER, name: 'autoweave.tenant.telemetry.dropped', unit: '{item}' },
+      { type: 'monotonic sum', name: 'autoweave.tenant.telemetry.dropped', unit: '{item}' },
       {
         type: InstrumentType.OBSERVABLE_COUNTER,
         name: 'autoweave.tenant.requests.rejected',
         unit: '{request}',
       },
-      { type: InstrumentType.OBSERVABLE_GAUGE, name: 'autoweave.tenant.pressure', unit: '' },
+      { type: 'gauge', name: 'autoweave.tenant.pressure', unit: '' },
     ]);
     expect(TENANT_BUDGET_METRICS.telemetryDropped).toBe('autoweave.tenant.telemetry.dropped');
   });
