@@ -102,7 +102,7 @@ describe('tenant budget metrics', () => {
     expect(await instruments()).toEqual([
       { type: 'monotonic sum', name: 'autoweave.tenant.telemetry.dropped', unit: '{item}' },
       {
-        type: InstrumentType.OBSERVABLE_COUNTER,
+        type: 'monotonic sum',
         name: 'autoweave.tenant.requests.rejected',
         unit: '{request}',
       },
