@@ -1,0 +1,1002 @@
+// Masks personal data and secrets in log records and span attributes before they leave the process,
+// and encrypts the attributes a tenant marks sensitive under that tenant's own key.
+import { isIPv6 } from 'node:net';
+import { isPlausibleCardNumber } from './luhn';
+import type { AttributeRedactor, RedactionPolicy } from './policy-types';
+import { isEncryptedValue, type TenantCipher } from './tenant-cipher';
+
+/** What the redactor replaced, as counted by `stats()`. */
+export type RedactionKind =
+  /** An e-mail address in a string. */
+  | 'email'
+  /** The credential after `Bearer` or `Basic`. */
+  | 'bearer'
+  /** A key with a known vendor prefix (Stripe, GitHub, Slack, AWS, Google, GitLab, npm, ours). */
+  | 'api_key'
+  /** A JSON Web Token. */
+  | 'jwt'
+  /** A payment card number (issuer prefix, length and Luhn check). */
+  | 'card'
+  /** An IPv4 or IPv6 address, for tenants whose policy sets `maskIps`. */
+  | 'ip'
+  /** The value of `password=…`, `token: …`, `Cookie: …` and the like, or the user:password of a URL. */
+  | 'secret'
+  /** An attribute on the deny lists. */
+  | 'denied'
+  /** A sensitive attribute replaced by its ciphertext. */
+  | 'encrypted'
+  /** A sensitive attribute masked because the tenant has no usable key. */
+  | 'sensitive'
+  /** A string cut to `maxStringLength`. */
+  | 'truncated'
+  /** A reference back to an enclosing object. */
+  | 'circular'
+  /** A value nested deeper than `maxDepth`. */
+  | 'depth'
+  /** A Buffer, typed array or ArrayBuffer. */
+  | 'binary'
+  /** A property whose getter (or proxy trap) threw. */
+  | 'unreadable'
+  /** Values beyond `maxValues` in one record or attribute map. */
+  | 'limit'
+  /** A whole record dropped or attribute map masked because redaction itself failed (e.g. `policyFor` threw). */
+  | 'failed';
+
+/** The text each kind of finding is replaced with. */
+export const REDACTION_MASKS = {
+  email: '[email]',
+  bearer: '[bearer]',
+  api_key: '[api-key]',
+  jwt: '[jwt]',
+  card: '[card]',
+  ip: '[ip]',
+  secret: '[redacted]',
+  denied: '[redacted]',
+  sensitive: '[sensitive]',
+  truncated: '…[truncated]',
+  circular: '[circular]',
+  depth: '[too deep]',
+  unreadable: '[unreadable]',
+  limit: '[too many values]',
+} as const;
+
+/**
+ * Attribute names masked whatever their value (matched case-insensitively, ignoring `-`, `_`, `.`
+ * and camelCase differences, and as the last words of a longer name: `http.request.header.authorization`,
+ * `X-Api-Key`, `userPassword`).
+ */
+export const DEFAULT_DENY_ATTRIBUTES: readonly string[] = Object.freeze([
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'client_secret',
+  'authorization',
+  'proxy_authorization',
+  'cookie',
+  'set_cookie',
+  'api_key',
+  'apikey',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'private_key',
+  'secret_key',
+  'secret_access_key',
+  'credentials',
+]);
+
+/** Fields of a log record that the logging package sets itself and the redactor leaves alone. */
+const LOG_FIELDS_KEPT = new Set([
+  'level',
+  'timestamp',
+  'service',
+  'environment',
+  'trace_id',
+  'span_id',
+  'trace_flags',
+  'tenant_id',
+]);
+
+export interface RedactorOptions {
+  /** The tenant's redaction policy (IP masking, extra deny list, sensitive attributes). */
+  readonly policyFor?: (tenantId: string) => RedactionPolicy | undefined;
+  /** Attribute names masked for every tenant, added to `DEFAULT_DENY_ATTRIBUTES`. */
+  readonly denyAttributes?: readonly string[];
+  /** Start from `DEFAULT_DENY_ATTRIBUTES`. Default true; false keeps only `denyAttributes`. */
+  readonly defaultDenyAttributes?: boolean;
+  /** Encrypts the tenant's sensitive attributes; without it (or a key) they are masked. */
+  readonly cipher?: Pick<TenantCipher, 'encrypt' | 'canEncrypt'>;
+  /** Objects nested deeper than this are replaced by `[too deep]`. Default 8. */
+  readonly maxDepth?: number;
+  /** Longer strings are cut (at a word boundary) before scanning. Default 65 536. */
+  readonly maxStringLength?: number;
+  /** Most values (object entries and array items) visited in one record or map. Default 10 000. */
+  readonly maxValues?: number;
+}
+
+/** A log record as `@autoweave/logging` hands it to its `redact` hook. */
+export interface RedactableLogRecord {
+  level: string;
+  message: unknown;
+  [key: string]: unknown;
+}
+
+export interface Redactor extends AttributeRedactor {
+  /** `value` with every finding masked; IPs only when the tenant's policy says so. Never throws. */
+  redactString(value: string, tenantId?: string): string;
+  /**
+   * A redacted copy of an attribute map (span attributes, log metadata): denied names masked,
+   * sensitive names encrypted (or masked), every string and nested value scanned. Never throws.
+   */
+  redactAttributes(attributes: Readonly<Record<string, unknown>>, tenantId?: string): Record<string, unknown>;
+  /** Any value, redacted like an attribute value (objects and arrays come back as copies). Never throws. */
+  redactValue(value: unknown, tenantId?: string): unknown;
+  /**
+   * The `redact` hook of `@autoweave/logging`: redacts the record in place (tenant from its `tenant_id`)
+   * and returns it, or returns false (drop) if redaction itself failed. Never throws.
+   */
+  readonly logHook: (record: RedactableLogRecord) => RedactableLogRecord | false;
+  /** How many values were replaced, by kind, since creation. */
+  stats(): Readonly<Record<RedactionKind, number>>;
+}
+
+interface CompiledPolicy {
+  readonly maskIps: boolean;
+  readonly deny: NameSet | undefined;
+  readonly sensitive: NameSet | undefined;
+  /** Set when `policyFor` threw: values are masked rather than trusted to an unknown policy. */
+  readonly failClosed: boolean;
+}
+
+/** Attribute names, normalised, with a bounded cache of names already checked. */
+interface NameSet {
+  readonly entries: ReadonlySet<string>;
+  readonly cache: Map<string, boolean>;
+}
+
+interface Walk {
+  readonly tenantId: string | undefined;
+  readonly policy: CompiledPolicy;
+  /** Values still allowed in this record. */
+  budget: number;
+  /** String characters still allowed in this record, so one call's output stays bounded. */
+  chars: number;
+  /** The objects enclosing the current value, to spot cycles. */
+  readonly ancestors: object[];
+  /** Copy within the limits without redacting: the plaintext of a value about to be encrypted. */
+  readonly raw: boolean;
+}
+
+const NAME_CACHE_LIMIT = 2048;
+const CLIP_DELIMITERS = ',;"\'<>()[]{}&';
+const NO_POLICY: CompiledPolicy = Object.freeze({
+  maskIps: false,
+  deny: undefined,
+  sensitive: undefined,
+  failClosed: false,
+});
+const FAIL_CLOSED: CompiledPolicy = Object.freeze({
+  maskIps: true,
+  deny: undefined,
+  sensitive: undefined,
+  failClosed: true,
+});
+
+// Each alternative starts only where the previous character cannot continue the token, so every
+// token is scanned once from its start and no input makes the scan quadratic.
+const STRUCTURED =
+  /:\/\/[^\s/?#@]{1,256}@|(?<![\w-])(?:eyJ[\w-]{8,}\.[\w-]{2,}\.[\w-]*|(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,}|xox[baprs]-[A-Za-z0-9-]{10,}|A[KS]IA[0-9A-Z]{16}(?![A-Za-z0-9])|AIza[\w-]{35}|glpat-[\w-]{20,}|npm_[A-Za-z0-9]{36}|awk_[\w-]{20,})|(?<![A-Za-z0-9])(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \t]+/g;
+// A secret-looking name at the end of a key, then `=` or `:` (with optional quotes), e.g. `api_key=`,
+// `"password": "`, `Authorization: `.
+const KEY_VALUE =
+  /(pass(?:wd|word|phrase)|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|authorization|cookie|credentials?|signature|session[_.-]?id)(["']?)[ \t]{0,3}[:=][ \t]{0,3}(["']?)/gi;
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+// IPv6 candidates (validated with net.isIPv6, so `12:30:45` and MAC addresses stay) or dotted quads
+// with octets up to 255, not preceded by a letter or dot (`v1.2.3.4` stays) nor followed by `.digit`.
+const IP_ADDRESS = new RegExp(
+  `(?<![\\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\\.\\d{1,3}){0,3}(?![\\w:]|\\.\\d)|(?<![\\w.])(?:${OCTET}\\.){3}${OCTET}(?!\\w|\\.\\d)`,
+  'g',
+);
+// Digit sequences that could hold a card: one run of 13+ digits, or a 4-digit group followed by
+// groups of 3–6 joined by single spaces or dashes; not inside a longer word or number.
+const CARD_CANDIDATE = /(?<!\w)(?:\d{13,}|\d{4}(?:[ -]\d{3,6})+)(?!\w)/g;
+/** Values after `token:` and the like that are not secrets (and already-masked values). */
+const NOT_SECRET_VALUES = new Set([
+  '',
+  'null',
+  'undefined',
+  'none',
+  'true',
+  'false',
+  'nil',
+  'n/a',
+  '***',
+  '*****',
+]);
+const ALREADY_MASKED = /^\[(?:redacted|filtered|hidden|masked|removed|sensitive|secret)\]/i;
+/** Names ending in a secret word that are not secrets (pagination cursors). */
+const NOT_SECRET_NAME_ENDINGS = ['pagetoken', 'nexttoken', 'continuationtoken', 'cursortoken'];
+const AUTH_SCHEMES = /^(?:Bearer|Basic|Digest|Token|Negotiate|ApiKey|AWS4-HMAC-SHA256)$/i;
+
+/** Creates a redactor. See `RedactorOptions` for the limits; nothing it returns ever throws. */
+export function createRedactor(options: RedactorOptions = {}): Redactor {
+  const maxDepth = positiveInteger('maxDepth', options.maxDepth, 8);
+  const maxStringLength = positiveInteger('maxStringLength', options.maxStringLength, 65_536);
+  const maxValues = positiveInteger('maxValues', options.maxValues, 10_000);
+  if (options.policyFor !== undefined && typeof options.policyFor !== 'function') {
+    throw new TypeError(
+      'createRedactor policyFor must be a function (tenantId) => RedactionPolicy | undefined',
+    );
+  }
+  const { policyFor, cipher } = options;
+  const globalDeny = nameSet(
+    [
+      ...(options.defaultDenyAttributes === false ? [] : DEFAULT_DENY_ATTRIBUTES),
+      ...(options.denyAttributes ?? []),
+    ],
+    'denyAttributes',
+  );
+  const compiled = new WeakMap<RedactionPolicy, CompiledPolicy>();
+  /** Keys as written out, once checked for findings (keys get the always-on string rules). */
+  const keyCache = new Map<string, string>();
+  const counts: Record<RedactionKind, number> = {
+    email: 0,
+    bearer: 0,
+    api_key: 0,
+    jwt: 0,
+    card: 0,
+    ip: 0,
+    secret: 0,
+    denied: 0,
+    encrypted: 0,
+    sensitive: 0,
+    truncated: 0,
+    circular: 0,
+    depth: 0,
+    binary: 0,
+    unreadable: 0,
+    limit: 0,
+    failed: 0,
+  };
+
+  const policyOf = (tenantId: string | undefined): CompiledPolicy => {
+    if (tenantId === undefined || policyFor === undefined) return NO_POLICY;
+    let policy: RedactionPolicy | undefined;
+    try {
+      policy = policyFor(tenantId);
+    } catch {
+      return FAIL_CLOSED;
+    }
+    if (policy === undefined || policy === null || typeof policy !== 'object') return NO_POLICY;
+    let result = compiled.get(policy);
+    if (result === undefined) {
+      try {
+        result = {
+          maskIps: policy.maskIps === true,
+          deny: policy.denyAttributes?.length ? nameSet(policy.denyAttributes, 'denyAttributes') : undefined,
+          sensitive: policy.sensitiveAttributes?.length
+            ? nameSet(policy.sensitiveAttributes, 'sensitiveAttributes')
+            : undefined,
+          failClosed: false,
+        };
+      } catch {
+        return FAIL_CLOSED;
+      }
+      compiled.set(policy, result);
+    }
+    return result;
+  };
+
+  // ---- strings -------------------------------------------------------------------------------
+
+  const text = (value: string, maskIps: boolean): string => {
+    let s = value;
+    let clipped = false;
+    if (s.length > maxStringLength) {
+      s = clipAtBoundary(s, maxStringLength);
+      clipped = true;
+      counts.truncated++;
+    }
+    if (s.length >= 6) {
+      // Named secrets first, so `Authorization: Bearer …` is masked whole, scheme included.
+      s = keyValues(s);
+      s = structured(s);
+      if (s.indexOf('@') !== -1) s = emails(s);
+      if (s.length >= 13) s = cards(s);
+    }
+    if (maskIps && s.length >= 2) s = ips(s);
+    return clipped ? s + REDACTION_MASKS.truncated : s;
+  };
+
+  const structured = (s: string): string => {
+    const re = STRUCTURED;
+    re.lastIndex = 0;
+    let out = '';
+    let last = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(s)) !== null) {
+      const found = m[0];
+      const start = m.index;
+      const c0 = found.charCodeAt(0);
+      if (c0 === 58 /* : */) {
+        out += s.slice(last, start) + '://' + REDACTION_MASKS.secret + '@';
+        counts.secret++;
+        last = re.lastIndex;
+      } else if (c0 === 101 /* e */ && found.startsWith('eyJ')) {
+        out += s.slice(last, start) + REDACTION_MASKS.jwt;
+        counts.jwt++;
+        last = re.lastIndex;
+      } else if (c0 === 66 || c0 === 98 /* B b */) {
+        // `Bearer`/`Basic` and whitespace matched; the credential is the token after it, if it looks like one.
+        const tokenStart = re.lastIndex;
+        const tokenEnd = credentialEnd(s, tokenStart);
+        if (!looksLikeCredential(s, tokenStart, tokenEnd)) continue;
+        out += s.slice(last, tokenStart) + REDACTION_MASKS.bearer;
+        counts.bearer++;
+        last = tokenEnd;
+        re.lastIndex = tokenEnd;
+      } else {
+        out += s.slice(last, start) + REDACTION_MASKS.api_key;
+        counts.api_key++;
+        last = re.lastIndex;
+      }
+    }
+    return last === 0 ? s : out + s.slice(last);
+  };
+
+  const keyValues = (s: string): string => {
+    const re = KEY_VALUE;
+    re.lastIndex = 0;
+    let out = '';
+    let last = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(s)) !== null) {
+      const word = (m[1] ?? '').toLowerCase();
+      if (endsWithNotSecretName(s, m.index + word.length)) continue;
+      const valueStart = re.lastIndex;
+      // Already masked, by us or by the application.
+      if (ALREADY_MASKED.test(s.slice(valueStart, valueStart + 16))) continue;
+      const valueEnd = secretValueEnd(s, valueStart, m[3] ?? '', word);
+      if (valueEnd <= valueStart || isHarmlessValue(s.slice(valueStart, valueEnd))) continue;
+      out += s.slice(last, valueStart) + REDACTION_MASKS.secret;
+      counts.secret++;
+      last = valueEnd;
+      re.lastIndex = valueEnd;
+    }
+    return last === 0 ? s : out + s.slice(last);
+  };
+
+  const emails = (s: string): string => {
+    let out = '';
+    let last = 0;
+    let at = s.indexOf('@');
+    while (at !== -1) {
+      let a = at;
+      while (a > last && isLocalPartChar(s.charCodeAt(a - 1))) a--;
+      while (a < at && s.charCodeAt(a) === 46 /* . */) a++;
+      const b = emailDomainEnd(s, at + 1);
+      if (a < at && b > at + 1) {
+        out += s.slice(last, a) + REDACTION_MASKS.email;
+        counts.email++;
+        last = b;
+        at = s.indexOf('@', b);
+      } else at = s.indexOf('@', at + 1);
+    }
+    return last === 0 ? s : out + s.slice(last);
+  };
+
+  const cards = (s: string): string => {
+    const re = CARD_CANDIDATE;
+    re.lastIndex = 0;
+    let out = '';
+    let last = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(s)) !== null) {
+      const start = m.index;
+      // `1.4111…` and `4111….5` are decimals, not cards.
+      if (start >= 2 && isDecimalPoint(s.charCodeAt(start - 1)) && isDigit(s.charCodeAt(start - 2))) continue;
+      const end = re.lastIndex;
+      if (end + 1 < s.length && isDecimalPoint(s.charCodeAt(end)) && isDigit(s.charCodeAt(end + 1))) continue;
+      const runs = digitRuns(s, start, end);
+      const groups = runs.length / 2;
+      for (let g = 0; g < groups;) {
+        const matchEnd = cardAt(s, runs, g, groups);
+        if (matchEnd === -1) {
+          g++;
+          continue;
+        }
+        out += s.slice(last, runs[2 * g]) + REDACTION_MASKS.card;
+        counts.card++;
+        last = runs[2 * matchEnd + 1]!;
+        g = matchEnd + 1;
+      }
+    }
+    return last === 0 ? s : out + s.slice(last);
+  };
+
+  const ips = (s: string): string => {
+    const re = IP_ADDRESS;
+    re.lastIndex = 0;
+    let out = '';
+    let last = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(s)) !== null) {
+      const found = m[0];
+      if (found.length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      if (found.includes(':') && !(isIPv6(found) && /[0-9A-Fa-f]/.test(found))) continue;
+      out += s.slice(last, m.index) + REDACTION_MASKS.ip;
+      counts.ip++;
+      last = re.lastIndex;
+    }
+    return last === 0 ? s : out + s.slice(last);
+  };
+
+  // ---- names ---------------------------------------------------------------------------------
+
+  const outputKey = (key: string): string => {
+    const cached = keyCache.get(key);
+    if (cached !== undefined) return cached;
+    const result = text(key, false);
+    if (keyCache.size >= NAME_CACHE_LIMIT) keyCache.clear();
+    keyCache.set(key, result);
+    return result;
+  };
+
+  // ---- values --------------------------------------------------------------------------------
+
+  const sensitiveValue = (value: unknown, w: Walk): unknown => {
+    if (value === undefined || value === null || isEncryptedValue(value)) return value;
+    const tenantId = w.tenantId;
+    if (cipher !== undefined && tenantId !== undefined) {
+      try {
+        if (cipher.canEncrypt(tenantId)) {
+          // Non-strings are encrypted as JSON of a bounded copy (no cycles, limits applied).
+          const snapshot: Walk = {
+            tenantId,
+            policy: NO_POLICY,
+            budget: maxValues,
+            chars: maxStringLength,
+            ancestors: [],
+            raw: true,
+          };
+          let plain = typeof value === 'string' ? value : jsonOf(walk(value, 0, snapshot));
+          if (plain !== undefined) {
+            if (plain.length > maxStringLength) plain = plain.slice(0, maxStringLength);
+            const sealed = cipher.encrypt(tenantId, plain);
+            counts.encrypted++;
+            return sealed;
+          }
+        }
+      } catch {
+        // A failing cipher must not let the value through: fall back to the mask.
+      }
+    }
+    counts.sensitive++;
+    return REDACTION_MASKS.sensitive;
+  };
+
+  /** The value for an entry named `key`: masked, encrypted, or scanned. */
+  const entry = (key: string, value: unknown, depth: number, w: Walk): unknown => {
+    if (w.raw) return walk(value, depth, w);
+    const p = w.policy;
+    if (p.failClosed) {
+      if (value === null || value === undefined || typeof value === 'boolean') return value;
+      counts.failed++;
+      return REDACTION_MASKS.denied;
+    }
+    if (matches(globalDeny, key) || (p.deny !== undefined && matches(p.deny, key))) {
+      if (value === null || value === undefined || value === '') return value;
+      counts.denied++;
+      return REDACTION_MASKS.denied;
+    }
+    if (p.sensitive !== undefined && matches(p.sensitive, key)) return sensitiveValue(value, w);
+    return walk(value, depth, w);
+  };
+
+  const walk = (value: unknown, depth: number, w: Walk): unknown => {
+    switch (typeof value) {
+      case 'string':
+        if (w.chars <= 0) {
+          counts.limit++;
+          return REDACTION_MASKS.limit;
+        }
+        w.chars -= value.length;
+        if (w.raw) return value.length > maxStringLength ? value.slice(0, maxStringLength) : value;
+        return text(value, w.policy.maskIps);
+      case 'number':
+        if (w.raw) return value;
+        if (value >= 1e12 && Number.isSafeInteger(value) && isPlausibleCardNumber(String(value))) {
+          counts.card++;
+          return REDACTION_MASKS.card;
+        }
+        return value;
+      case 'bigint':
+        if (w.raw) return value;
+        if (value >= 1_000_000_000_000n && isPlausibleCardNumber(value.toString())) {
+          counts.card++;
+          return REDACTION_MASKS.card;
+        }
+        return value;
+      case 'object':
+        if (value === null) return null;
+        return object(value, depth, w);
+      case 'function':
+      case 'symbol':
+        // JSON drops them anyway, except a function named toJSON, which it would call.
+        return undefined;
+      default:
+        return value;
+    }
+  };
+
+  const object = (value: object, depth: number, w: Walk): unknown => {
+    if (depth >= maxDepth) {
+      counts.depth++;
+      return REDACTION_MASKS.depth;
+    }
+    if (w.ancestors.includes(value)) {
+      counts.circular++;
+      return REDACTION_MASKS.circular;
+    }
+    w.ancestors.push(value);
+    try {
+      if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+        counts.binary++;
+        return `[binary ${value.byteLength} bytes]`;
+      }
+      if (value instanceof Date) return value;
+      if (Array.isArray(value)) return array(value, depth, w);
+      const toJSON = (value as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') {
+        // What JSON.stringify would write is what must be redacted.
+        const replaced: unknown = toJSON.call(value, '');
+        if (replaced !== value) return walk(replaced, depth + 1, w);
+      }
+      return record(value as Record<string, unknown>, depth, w);
+    } catch {
+      // Proxies whose traps throw, toJSON that throws: nothing readable to write.
+      counts.unreadable++;
+      return REDACTION_MASKS.unreadable;
+    } finally {
+      w.ancestors.pop();
+    }
+  };
+
+  const array = (value: readonly unknown[], depth: number, w: Walk): unknown[] => {
+    const n = value.length;
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i++) {
+      if (w.budget-- <= 0) {
+        counts.limit++;
+        out.push(REDACTION_MASKS.limit);
+        break;
+      }
+      let item: unknown;
+      try {
+        item = value[i];
+      } catch {
+        counts.unreadable++;
+        out.push(REDACTION_MASKS.unreadable);
+        continue;
+      }
+      out.push(walk(item, depth + 1, w));
+    }
+    return out;
+  };
+
+  const record = (
+    value: Readonly<Record<string, unknown>>,
+    depth: number,
+    w: Walk,
+  ): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      if (w.budget-- <= 0) {
+        counts.limit++;
+        setOwn(out, uniqueKey(out, '…'), REDACTION_MASKS.limit);
+        break;
+      }
+      let item: unknown;
+      try {
+        item = value[key];
+      } catch {
+        counts.unreadable++;
+        setOwn(out, w.raw ? key : uniqueKey(out, outputKey(key)), REDACTION_MASKS.unreadable);
+        continue;
+      }
+      const redacted = entry(key, item, depth + 1, w);
+      const name = w.raw ? key : outputKey(key);
+      setOwn(out, name === key ? key : uniqueKey(out, name), redacted);
+    }
+    return out;
+  };
+
+  const newWalk = (tenantId: string | undefined): Walk => ({
+    tenantId,
+    policy: policyOf(tenantId),
+    budget: maxValues,
+    chars: maxStringLength * 4,
+    ancestors: [],
+    raw: false,
+  });
+
+  const tenantArg = (tenantId: unknown): string | undefined =>
+    typeof tenantId === 'string' ? tenantId : undefined;
+
+  return {
+    redactString(value, tenantId) {
+      try {
+        if (typeof value !== 'string') return text(String(value), true);
+        return text(value, policyOf(tenantArg(tenantId)).maskIps);
+      } catch {
+        counts.failed++;
+        return REDACTION_MASKS.denied;
+      }
+    },
+
+    redactAttributes(attributes, tenantId) {
+      try {
+        if (typeof attributes !== 'object' || attributes === null) return {};
+        const w = newWalk(tenantArg(tenantId));
+        w.ancestors.push(attributes);
+        return record(attributes, 0, w);
+      } catch {
+        counts.failed++;
+        return {};
+      }
+    },
+
+    redactValue(value, tenantId) {
+      try {
+        return walk(value, 0, newWalk(tenantArg(tenantId)));
+      } catch {
+        counts.failed++;
+        return REDACTION_MASKS.denied;
+      }
+    },
+
+    logHook(logRecord) {
+      try {
+        const tenant = logRecord.tenant_id;
+        const w = newWalk(typeof tenant === 'string' ? tenant : undefined);
+        if (w.policy.failClosed) {
+          counts.failed++;
+          return false;
+        }
+        w.ancestors.push(logRecord);
+        const target = logRecord as Record<string, unknown>;
+        for (const key of Object.keys(target)) {
+          if (LOG_FIELDS_KEPT.has(key)) continue;
+          const value = target[key];
+          const redacted = key === 'message' ? walk(value, 1, w) : entry(key, value, 1, w);
+          const name = outputKey(key);
+          if (name !== key) {
+            delete target[key];
+            setOwn(target, uniqueKey(target, name), redacted);
+          } else if (redacted !== value) setOwn(target, key, redacted);
+        }
+        return logRecord;
+      } catch {
+        // Writing the record could leak what redaction was meant to remove.
+        counts.failed++;
+        return false;
+      }
+    },
+
+    stats() {
+      return { ...counts };
+    },
+  };
+}
+
+// ---- helpers -------------------------------------------------------------------------------------
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`createRedactor ${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Splits an attribute name into lowercase words: `X-Api-Key`, `api.key`, `apiKey`, `APIKey` → `…api`, `key`. */
+function nameWords(name: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const upper = c >= 65 && c <= 90;
+    const lower = (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+    if (!upper && !lower) {
+      if (word !== '') words.push(word);
+      word = '';
+      continue;
+    }
+    if (upper && word !== '') {
+      const prev = name.charCodeAt(i - 1);
+      const next = i + 1 < name.length ? name.charCodeAt(i + 1) : 0;
+      const prevLower = (prev >= 97 && prev <= 122) || (prev >= 48 && prev <= 57);
+      const nextLower = next >= 97 && next <= 122;
+      // apiKey → api|Key ; APIKey → API|Key
+      if (prevLower || nextLower) {
+        words.push(word);
+        word = '';
+      }
+    }
+    word += upper ? String.fromCharCode(c + 32) : name[i];
+  }
+  if (word !== '') words.push(word);
+  return words;
+}
+
+function normaliseName(name: string): string {
+  return nameWords(name).join('');
+}
+
+function nameSet(names: readonly string[], field: string): NameSet {
+  if (!Array.isArray(names)) {
+    throw new TypeError(`${field} must be an array of attribute names, got ${typeof names}`);
+  }
+  const entries = new Set<string>();
+  for (const name of names) {
+    if (typeof name !== 'string' || name.trim() === '') {
+      throw new TypeError(`${field} entries must be non-empty strings, got ${JSON.stringify(name)}`);
+    }
+    entries.add(normaliseName(name));
+  }
+  return { entries, cache: new Map() };
+}
+
+/** True when `name`, or its last words (`http.request.header.authorization` → `authorization`), is in the set. */
+function matches(set: NameSet, name: string): boolean {
+  const cached = set.cache.get(name);
+  if (cached !== undefined) return cached;
+  const words = nameWords(name);
+  let suffix = '';
+  let found = false;
+  for (let i = words.length - 1; i >= 0; i--) {
+    suffix = words[i] + suffix;
+    if (set.entries.has(suffix)) {
+      found = true;
+      break;
+    }
+  }
+  if (set.cache.size >= NAME_CACHE_LIMIT) set.cache.clear();
+  set.cache.set(name, found);
+  return found;
+}
+
+/** `target[key] = value` as an own data property, even for a key named `__proto__`. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  } else target[key] = value;
+}
+
+/** Two keys that redact to the same text must not overwrite each other. */
+function uniqueKey(target: Record<string, unknown>, key: string): string {
+  if (!Object.prototype.hasOwnProperty.call(target, key)) return key;
+  for (let i = 2; ; i++) {
+    const candidate = `${key}#${i}`;
+    if (!Object.prototype.hasOwnProperty.call(target, candidate)) return candidate;
+  }
+}
+
+/**
+ * Cuts `s` to at most `limit` characters where no secret can straddle the cut: at the last whitespace
+ * not between two digits (a spaced card number is kept or dropped whole), else at the last delimiter,
+ * looking back at most 512 characters; a single longer token is cut hard.
+ */
+function clipAtBoundary(s: string, limit: number): string {
+  const floor = Math.max(1, limit - 512);
+  for (let i = limit; i >= floor; i--) {
+    const c = s.charCodeAt(i);
+    if (
+      (c === 32 || c === 9 || c === 10 || c === 13) &&
+      !(isDigit(s.charCodeAt(i - 1)) && isDigit(s.charCodeAt(i + 1)))
+    ) {
+      return s.slice(0, i);
+    }
+  }
+  for (let i = limit; i >= floor; i--) {
+    if (CLIP_DELIMITERS.includes(s[i]!)) return s.slice(0, i);
+  }
+  return s.slice(0, limit);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isDecimalPoint(c: number): boolean {
+  return c === 46 || c === 44;
+}
+
+/** [start, end) of each digit run in `s[from, to)` (runs separated by one space or dash), flattened. */
+function digitRuns(s: string, from: number, to: number): number[] {
+  const runs: number[] = [from];
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 45) runs.push(i, i + 1);
+  }
+  runs.push(to);
+  return runs;
+}
+
+/**
+ * The group index the card starting at group `g` ends at, or -1. A card is one run of 13–19 digits,
+ * or groups of 3–6 digits (the first of 4, as cards are printed: 4-4-4-4, 4-6-5, 4-4-4-4-3) adding
+ * up to 13–19; the longest plausible one wins.
+ */
+function cardAt(s: string, runs: readonly number[], g: number, groups: number): number {
+  const start = runs[2 * g]!;
+  const firstLength = runs[2 * g + 1]! - start;
+  if (firstLength >= 13 && firstLength <= 19) {
+    return isPlausibleCardNumber(s.slice(start, start + firstLength)) ? g : -1;
+  }
+  if (firstLength !== 4) return -1;
+  let digits = s.slice(start, start + 4);
+  let best = -1;
+  for (let k = g + 1; k < groups; k++) {
+    const length = runs[2 * k + 1]! - runs[2 * k]!;
+    if (length < 3 || length > 6) break;
+    digits += s.slice(runs[2 * k], runs[2 * k + 1]);
+    if (digits.length > 19) break;
+    if (digits.length >= 13 && isPlausibleCardNumber(digits)) best = k;
+  }
+  return best;
+}
+
+function isLocalPartChar(c: number): boolean {
+  // RFC-practical: letters, digits and . _ % + -
+  return isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+}
+
+/** End of the domain of an address whose `@` is just before `start`, or `start` if it is not one. */
+function emailDomainEnd(s: string, start: number): number {
+  const n = s.length;
+  let i = start;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (isAlnum(c) || c === 45 || c === 46) i++;
+    else break;
+  }
+  // Trailing dots and dashes end the sentence, not the domain.
+  while (i > start && (s.charCodeAt(i - 1) === 46 || s.charCodeAt(i - 1) === 45)) i--;
+  const domain = s.slice(start, i);
+  const dot = domain.lastIndexOf('.');
+  if (dot <= 0 || !isAlnum(domain.charCodeAt(0))) return start;
+  const tld = domain.slice(dot + 1);
+  if (tld.length < 2 || !/^[A-Za-z]+$/.test(tld)) return start;
+  // `icon@2x.png`: an image density suffix, not an address.
+  if (/^\d+x\./.test(domain)) return start;
+  return i;
+}
+
+/** End of the credential after `Bearer ` / `Basic ` (token68 characters and `=` padding). */
+function credentialEnd(s: string, start: number): number {
+  const n = s.length;
+  let i = start;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (isAlnum(c) || c === 45 || c === 46 || c === 95 || c === 126 || c === 43 || c === 47) i++;
+    else break;
+  }
+  while (i < n && s.charCodeAt(i) === 61 /* = */) i++;
+  return i;
+}
+
+/**
+ * Whether the word after `Bearer`/`Basic` is a credential rather than prose ("bearer of news"):
+ * at least 8 characters with a digit, or with both upper- and lowercase letters.
+ */
+function looksLikeCredential(s: string, start: number, end: number): boolean {
+  if (end - start < 8) return false;
+  let digit = false;
+  let upper = false;
+  let lower = false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) digit = true;
+    else if (c >= 65 && c <= 90) upper = true;
+    else if (c >= 97 && c <= 122) lower = true;
+  }
+  return digit || (upper && lower);
+}
+
+/** True when the name ending at `end` is a pagination cursor (`nextPageToken`), not a secret. */
+function endsWithNotSecretName(s: string, end: number): boolean {
+  let start = end;
+  while (start > 0 && start > end - 64) {
+    const c = s.charCodeAt(start - 1);
+    if (isAlnum(c) || c === 95 || c === 45 || c === 46) start--;
+    else break;
+  }
+  const name = normaliseName(s.slice(start, end));
+  return NOT_SECRET_NAME_ENDINGS.some((ending) => name.endsWith(ending));
+}
+
+/**
+ * End of the value after `name=` / `name: `: up to the closing quote when quoted; for cookies the
+ * rest of the line (every cookie in it); for `Authorization` the scheme word and its credential;
+ * otherwise up to whitespace or a delimiter (`&`, `,`, `;`, quotes, brackets).
+ */
+function secretValueEnd(s: string, start: number, quote: string, word: string): number {
+  const n = s.length;
+  if (quote !== '') {
+    const q = quote.charCodeAt(0);
+    const eol = lineEnd(s, start);
+    for (let i = start; i < eol; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 92 /* backslash */) i++;
+      else if (c === q) return i;
+    }
+    return eol;
+  }
+  if (word.endsWith('cookie')) return lineEnd(s, start);
+  if (s.charCodeAt(start) === 91 /* [ */) {
+    const close = s.indexOf(']', start);
+    const eol = lineEnd(s, start);
+    return close === -1 || close > eol ? eol : close + 1;
+  }
+  let i = plainValueEnd(s, start);
+  if (word === 'authorization' && AUTH_SCHEMES.test(s.slice(start, i))) {
+    let j = i;
+    while (j < n && (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 9)) j++;
+    if (j > i) i = plainValueEnd(s, j);
+  }
+  return i;
+}
+
+function plainValueEnd(s: string, start: number): number {
+  const n = s.length;
+  let i = start;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    // whitespace " ' & , ; < > ) ] }
+    if (
+      c <= 32 ||
+      c === 34 ||
+      c === 39 ||
+      c === 38 ||
+      c === 44 ||
+      c === 59 ||
+      c === 60 ||
+      c === 62 ||
+      c === 41 ||
+      c === 93 ||
+      c === 125
+    )
+      break;
+    i++;
+  }
+  return i;
+}
+
+function lineEnd(s: string, start: number): number {
+  const n = s.indexOf('\n', start);
+  const end = n === -1 ? s.length : n;
+  return end > start && s.charCodeAt(end - 1) === 13 ? end - 1 : end;
+}
+
+function isHarmlessValue(value: string): boolean {
+  return value.length <= 9 && NOT_SECRET_VALUES.has(value.toLowerCase());
+}
+
+/** JSON text of a non-string sensitive value, or undefined when it cannot be serialised. */
+function jsonOf(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return undefined;
+  }
+}
