@@ -177,6 +177,12 @@ const NO_POLICY: CompiledPolicy = Object.freeze({
   sensitive: undefined,
   failClosed: false,
 });
+const MASK_IPS_ONLY: CompiledPolicy = Object.freeze({
+  maskIps: true,
+  deny: undefined,
+  sensitive: undefined,
+  failClosed: false,
+});
 const FAIL_CLOSED: CompiledPolicy = Object.freeze({
   maskIps: true,
   deny: undefined,
@@ -201,7 +207,7 @@ const IP_ADDRESS = new RegExp(
 );
 // Digit sequences that could hold a card: one run of 13+ digits, or a 4-digit group followed by
 // groups of 3–6 joined by single spaces or dashes; not inside a longer word or number.
-const CARD_CANDIDATE = /(?<!\w)(?:\d{13,}|\d{4}(?:[ -]\d{3,6})+)(?!\w)/g;
+const CARD_CANDIDATE = /\b\d{4}(?:\d{9,}|(?:[ -]\d{3,6})+)\b/g;
 /** Values after `token:` and the like that are not secrets (and already-masked values). */
 const NOT_SECRET_VALUES = new Set([
   '',
@@ -270,6 +276,10 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       return FAIL_CLOSED;
     }
     if (policy === undefined || policy === null || typeof policy !== 'object') return NO_POLICY;
+    // Most policies only choose IP masking: no lists to compile, whatever object they come in.
+    if (policy.denyAttributes === undefined && policy.sensitiveAttributes === undefined) {
+      return policy.maskIps === true ? MASK_IPS_ONLY : NO_POLICY;
+    }
     let result = compiled.get(policy);
     if (result === undefined) {
       try {
@@ -395,9 +405,11 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     let m: RegExpExecArray | null;
     while ((m = re.exec(s)) !== null) {
       const start = m.index;
+      const end = re.lastIndex;
+      // Fewer than 13 characters cannot hold 13 digits (`2024-118842`).
+      if (end - start < 13) continue;
       // `1.4111…` and `4111….5` are decimals, not cards.
       if (start >= 2 && isDecimalPoint(s.charCodeAt(start - 1)) && isDigit(s.charCodeAt(start - 2))) continue;
-      const end = re.lastIndex;
       if (end + 1 < s.length && isDecimalPoint(s.charCodeAt(end)) && isDigit(s.charCodeAt(end + 1))) continue;
       const runs = digitRuns(s, start, end);
       const groups = runs.length / 2;
@@ -865,20 +877,26 @@ function isLocalPartChar(c: number): boolean {
 function emailDomainEnd(s: string, start: number): number {
   const n = s.length;
   let i = start;
+  let lastDot = -1;
   while (i < n) {
     const c = s.charCodeAt(i);
-    if (isAlnum(c) || c === 45 || c === 46) i++;
-    else break;
+    if (c === 46) lastDot = i;
+    else if (!isAlnum(c) && c !== 45) break;
+    i++;
   }
   // Trailing dots and dashes end the sentence, not the domain.
   while (i > start && (s.charCodeAt(i - 1) === 46 || s.charCodeAt(i - 1) === 45)) i--;
-  const domain = s.slice(start, i);
-  const dot = domain.lastIndexOf('.');
-  if (dot <= 0 || !isAlnum(domain.charCodeAt(0))) return start;
-  const tld = domain.slice(dot + 1);
-  if (tld.length < 2 || !/^[A-Za-z]+$/.test(tld)) return start;
+  if (lastDot >= i - 1) lastDot = s.lastIndexOf('.', i - 1);
+  if (lastDot <= start || !isAlnum(s.charCodeAt(start)) || i - lastDot - 1 < 2) return start;
+  // The top-level domain is letters only (`lodash@4.17.21` is a package, not an address).
+  for (let k = lastDot + 1; k < i; k++) {
+    const c = s.charCodeAt(k) | 32;
+    if (c < 97 || c > 122) return start;
+  }
   // `icon@2x.png`: an image density suffix, not an address.
-  if (/^\d+x\./.test(domain)) return start;
+  let k = start;
+  while (k < i && isDigit(s.charCodeAt(k))) k++;
+  if (k > start && s.charCodeAt(k) === 120 /* x */ && s.charCodeAt(k + 1) === 46) return start;
   return i;
 }
 
