@@ -434,6 +434,15 @@ describe('logHook', () => {
     });
   });
 
+  it('redacts a caller-supplied trace_id that is not a hex id (outside a span the logger keeps the caller’s)', () => {
+    const redactor = createRedactor();
+    expect(
+      redactor.logHook(
+        record({ trace_id: 'for hana@example.com', span_id: '00f067aa0ba902b7', trace_flags: '01' }),
+      ),
+    ).toMatchObject({ trace_id: 'for [email]', span_id: '00f067aa0ba902b7', trace_flags: '01' });
+  });
+
   it('does not change the objects the caller passed as metadata', () => {
     const redactor = createRedactor();
     const meta = { user: { email: 'dana@example.com' } };

@@ -87,17 +87,14 @@ export const DEFAULT_DENY_ATTRIBUTES: readonly string[] = Object.freeze([
   'credentials',
 ]);
 
-/** Fields of a log record that the logging package sets itself and the redactor leaves alone. */
-const LOG_FIELDS_KEPT = new Set([
-  'level',
-  'timestamp',
-  'service',
-  'environment',
-  'trace_id',
-  'span_id',
-  'trace_flags',
-  'tenant_id',
-]);
+/** Fields of a log record that the logging package always sets itself; the redactor leaves them alone. */
+const LOG_FIELDS_KEPT = new Set(['level', 'timestamp', 'service', 'environment', 'tenant_id']);
+/**
+ * Correlation fields the logging package sets only inside a valid span: kept when they are the hex
+ * ids it writes, redacted like any field when a caller put something else there.
+ */
+const LOG_FIELDS_HEX = new Set(['trace_id', 'span_id', 'trace_flags']);
+const HEX_ID = /^[0-9a-f]{2,32}$/;
 
 export interface RedactorOptions {
   /** The tenant's redaction policy (IP masking, extra deny list, sensitive attributes). */
@@ -685,6 +682,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         for (const key of Object.keys(target)) {
           if (LOG_FIELDS_KEPT.has(key)) continue;
           const value = target[key];
+          if (LOG_FIELDS_HEX.has(key) && typeof value === 'string' && HEX_ID.test(value)) continue;
           const redacted = key === 'message' ? walk(value, 1, w) : entry(key, value, 1, w);
           const name = outputKey(key);
           if (name !== key) {
