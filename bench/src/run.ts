@@ -4,6 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { machine, OPS_PER_SAMPLE, pairTable, runPair, type PairResult } from './harness.js';
 import { signalPairs, type SpanNotes } from './signals.js';
+import { limitPairs } from './tenant-limits.js';
+import { redactionPairs } from './redaction.js';
 
 interface RssResult {
   spans: number;
@@ -21,7 +23,9 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const notes: SpanNotes[] = [];
   const results: PairResult[] = [];
-  for (const pair of signalPairs(notes).filter((p) => only === undefined || p.name.includes(only))) {
+  for (const pair of [...signalPairs(notes), ...limitPairs(), ...redactionPairs()].filter(
+    (p) => only === undefined || p.name.includes(only),
+  )) {
     process.stderr.write(`bench: ${pair.name} … `);
     const result = await runPair(pair);
     results.push(result);
@@ -50,7 +54,7 @@ async function main(): Promise<void> {
 Measured by \`pnpm bench\` (\`bench/src\`), on ${new Date().toISOString().slice(0, 10)}, on: ${machine()}.
 Each row runs the instrumented operation and the same code without instrumentation in one tinybench run
 (${OPS_PER_SAMPLE} operations per sample, medians); "added" is the difference of the medians, "ratio" is
-instrumented ÷ baseline. Budgets are the ones issue 2 sets. Figures move by up to ±50% between runs on this
+instrumented ÷ baseline. Budgets are the ones the issues set (2: signals, 3: tenant policies). Figures move by up to ±50% between runs on this
 shared 2-core machine; rerun before quoting one.
 
 ## Per-operation cost
