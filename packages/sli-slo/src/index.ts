@@ -1,0 +1,10 @@
+export type {
+  AlertTier,
+  AlertTierInput,
+  CounterSelector,
+  LatencySliInput,
+  RatioSliInput,
+  SliInput,
+  SloDefinition,
+  SloInput,
+} from './types';
