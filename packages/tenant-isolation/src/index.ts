@@ -18,6 +18,7 @@ export {
   RETAIN_FOREVER,
   RetentionPolicyError,
   formatRetention,
+  parsePrometheusDuration,
   parseRetentionDuration,
   renderRetentionOverrides,
   retentionOverridesYaml,

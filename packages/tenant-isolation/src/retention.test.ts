@@ -2,6 +2,7 @@ import { parse } from 'yaml';
 import {
   RetentionPolicyError,
   formatRetention,
+  parsePrometheusDuration,
   parseRetentionDuration,
   renderRetentionOverrides,
   retentionOverridesYaml,
@@ -137,5 +138,16 @@ describe('renderRetentionOverrides', () => {
     expect(parse(yaml.loki)).toEqual(out.loki);
     expect(parse(yaml.tempo)).toEqual(out.tempo);
     expect(parse(yaml.mimir)).toEqual(out.mimir);
+  });
+});
+
+describe('parsePrometheusDuration', () => {
+  it('reads every unit and refuses anything else without throwing', () => {
+    expect(parsePrometheusDuration('1y2w3d4h5m6s7ms')).toBe(
+      365 * 86_400_000 + 14 * 86_400_000 + 3 * 86_400_000 + 4 * 3_600_000 + 5 * 60_000 + 6000 + 7,
+    );
+    for (const bad of [undefined, 5, '', '5', '5 m', 'm5', '1m1h', '1.5h']) {
+      expect(parsePrometheusDuration(bad)).toBeUndefined();
+    }
   });
 });

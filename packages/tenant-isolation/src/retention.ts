@@ -59,6 +59,14 @@ export function parseRetentionDuration(value: unknown, path = 'duration'): numbe
   return ms;
 }
 
+/**
+ * Milliseconds of a Prometheus duration (`744h`, `30d`, `1y2w`, `90s`, `500ms`), or undefined when
+ * `value` is not one. Never throws; for any module that reads Prometheus-style durations.
+ */
+export function parsePrometheusDuration(value: unknown): number | undefined {
+  return durationMs(value);
+}
+
 function durationMs(value: unknown): number | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > 40) return undefined;
   const match = DURATION.exec(value);
