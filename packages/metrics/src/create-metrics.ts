@@ -24,7 +24,7 @@ import {
   type InstrumentContext,
 } from './instruments';
 import { DEFAULT_SECONDS_BUCKETS, MetricDefinitionError, validateBuckets } from './names';
-import type { Exposition, ExpositionFormat, MetricsHandle, MetricsOptions } from './types';
+import type { Exposition, ExpositionFormat, MetricDescription, MetricsHandle, MetricsOptions } from './types';
 
 /** Names of the metrics this package emits about itself and for `recordBusinessOperation`. */
 export const METRIC_NAMES = Object.freeze({
@@ -78,6 +78,25 @@ export function createMetrics(options: MetricsOptions = {}): MetricsHandle {
     }
   }
 
+  // Filled at definition time only, so observing never touches it.
+  const catalog: MetricDescription[] = [];
+  const remember = <M extends { readonly name: string; readonly buckets?: readonly number[] }>(
+    type: MetricDescription['type'],
+    config: { readonly help: string; readonly labelNames?: readonly string[] },
+    metric: M,
+  ): M => {
+    catalog.push(
+      Object.freeze({
+        name: metric.name,
+        type,
+        help: config.help,
+        labelNames: Object.freeze([...(config.labelNames ?? [])]),
+        ...(metric.buckets !== undefined ? { buckets: metric.buckets } : {}),
+      }),
+    );
+    return metric;
+  };
+
   const rejected = new Counter({
     name: METRIC_NAMES.labelValuesRejected,
     help: 'Label values replaced by __overflow__ because the label was full or the value not allowed.',
@@ -95,6 +114,14 @@ export function createMetrics(options: MetricsOptions = {}): MetricsHandle {
     help: 'OpenTelemetry metric families left out of the last exposition because prom-client already had the name.',
     registers: [registry],
   });
+  for (const [metric, labelNames] of [
+    [rejected, ['metric', 'label']],
+    [dropped, ['metric', 'reason']],
+    [duplicates, []],
+  ] as const) {
+    const { name, help } = metric as unknown as { name: string; help: string };
+    remember(metric instanceof Counter ? 'counter' : 'gauge', { help, labelNames }, { name });
+  }
 
   // Our own bookkeeping labels take only declared metric/label names, so they need no guard;
   // the `metric` label of dropped OpenTelemetry instruments is bounded below.
@@ -109,29 +136,28 @@ export function createMetrics(options: MetricsOptions = {}): MetricsHandle {
   };
   const otelDropBinder = new LabelBinder(METRIC_NAMES.observationsDropped, ['metric'], {}, ctx);
 
-  const businessOps = createCounter(
-    {
-      name: METRIC_NAMES.businessOperations,
-      help: 'Business operations by operation, tenant and outcome (success, failure, unknown).',
-      labelNames: ['operation', 'tenant_id', 'outcome'] as const,
-      labelBounds: { outcome: { allow: ['success', 'failure', 'unknown'], allowOnly: true } },
-    },
-    ctx,
-  );
-  const businessDuration = createHistogram(
-    {
-      name: METRIC_NAMES.businessOperationDuration,
-      help: 'Duration of business operations that reported durationMs.',
-      labelNames: ['operation', 'tenant_id', 'outcome'] as const,
-      labelBounds: { outcome: { allow: ['success', 'failure', 'unknown'], allowOnly: true } },
-      buckets: validateBuckets(
-        METRIC_NAMES.businessOperationDuration,
-        options.businessDurationBuckets ?? DEFAULT_SECONDS_BUCKETS,
-      ),
-    },
-    ctx,
-  );
+  const counter: MetricsHandle['counter'] = (config) =>
+    remember('counter', config, createCounter(config, ctx));
+  const gauge: MetricsHandle['gauge'] = (config) => remember('gauge', config, createGauge(config, ctx));
+  const histogram: MetricsHandle['histogram'] = (config) =>
+    remember('histogram', config, createHistogram(config, ctx));
 
+  const businessOps = counter({
+    name: METRIC_NAMES.businessOperations,
+    help: 'Business operations by operation, tenant and outcome (success, failure, unknown).',
+    labelNames: ['operation', 'tenant_id', 'outcome'] as const,
+    labelBounds: { outcome: { allow: ['success', 'failure', 'unknown'], allowOnly: true } },
+  });
+  const businessDuration = histogram({
+    name: METRIC_NAMES.businessOperationDuration,
+    help: 'Duration of business operations that reported durationMs.',
+    labelNames: ['operation', 'tenant_id', 'outcome'] as const,
+    labelBounds: { outcome: { allow: ['success', 'failure', 'unknown'], allowOnly: true } },
+    buckets: validateBuckets(
+      METRIC_NAMES.businessOperationDuration,
+      options.businessDurationBuckets ?? DEFAULT_SECONDS_BUCKETS,
+    ),
+  });
   const reader = new PullMetricReader();
   const meterProvider = new MeterProvider({
     ...(options.resource !== undefined ? { resource: options.resource } : {}),
@@ -200,9 +226,9 @@ export function createMetrics(options: MetricsOptions = {}): MetricsHandle {
   return {
     registry,
     meterProvider,
-    counter: (config) => createCounter(config, ctx),
-    gauge: (config) => createGauge(config, ctx),
-    histogram: (config) => createHistogram(config, ctx),
+    counter,
+    gauge,
+    histogram,
     recordBusinessOperation(operation, tenantId, attributes): void {
       try {
         const outcome =
@@ -215,6 +241,7 @@ export function createMetrics(options: MetricsOptions = {}): MetricsHandle {
         dropped.inc({ metric: METRIC_NAMES.businessOperations, reason: 'error' });
       }
     },
+    describe: () => [...catalog],
     collect,
     handler: createHandler(collect),
     async shutdown(): Promise<void> {

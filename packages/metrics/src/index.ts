@@ -23,6 +23,7 @@ export type {
   LabelBound,
   LabelValues,
   MetricConfig,
+  MetricDescription,
   MetricsCounter,
   MetricsGauge,
   MetricsHandle,

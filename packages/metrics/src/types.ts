@@ -138,6 +138,21 @@ export interface Exposition {
   readonly body: string;
 }
 
+/**
+ * What a metric looks like from outside, for tools that check references to it (SLO definitions,
+ * dashboards) before anything is scraped.
+ */
+export interface MetricDescription {
+  /** The exposed family name; counters include `_total`. */
+  readonly name: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly help: string;
+  /** Declared label names (a histogram's `le` is not among them). */
+  readonly labelNames: readonly string[];
+  /** Histogram bucket upper bounds, without `+Inf`. */
+  readonly buckets?: readonly number[];
+}
+
 export interface MetricsHandle {
   /** The prom-client registry behind the exposition. */
   readonly registry: Registry<RegistryContentType>;
@@ -152,6 +167,12 @@ export interface MetricsHandle {
     tenantId?: string,
     attributes?: BusinessOperationAttributes,
   ): void;
+  /**
+   * Every metric defined through this handle's `counter`/`gauge`/`histogram` plus the handle's own
+   * (`autoweave_business_*`, `autoweave_metrics_*`), in definition order. Not the default
+   * `process_*`/`nodejs_*` metrics, not OpenTelemetry instruments.
+   */
+  describe(): readonly MetricDescription[];
   /** Renders the exposition; rejects if a collector fails. */
   collect(format?: ExpositionFormat): Promise<Exposition>;
   /** `/metrics` handler for node:http and express; negotiates the format from `Accept`. Never throws. */
