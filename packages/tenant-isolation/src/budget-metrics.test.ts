@@ -175,6 +175,24 @@ describe('tenant budget metrics', () => {
     ]);
   });
 
+  it('labels only accepted tenants, folding unregistered ids into the overflow value', async () => {
+    const { meter, collect } = pullMeter();
+    const limiter = limiterAt(() => 0);
+    const registered = new Set(['acme']);
+    observeTenantBudgets(limiter, meter, {
+      accept: (id) => registered.has(id),
+      overflowValue: '__unknown__',
+    });
+    for (const tenant of ['acme', 'from-baggage', 'another-stranger']) {
+      for (let i = 0; i < 3; i++) limiter.checkRequest(tenant);
+    }
+    const rejected = sorted(await collect()).filter((p) => p.metric === 'autoweave.tenant.requests.rejected');
+    expect(rejected).toEqual([
+      { metric: 'autoweave.tenant.requests.rejected', value: 4, attributes: { 'tenant.id': '__unknown__' } },
+      { metric: 'autoweave.tenant.requests.rejected', value: 2, attributes: { 'tenant.id': 'acme' } },
+    ]);
+  });
+
   it('reports 1 on the pressure gauge while telemetry budgets are reduced', async () => {
     const { meter, collect } = pullMeter();
     observeTenantBudgets(

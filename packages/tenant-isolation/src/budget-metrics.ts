@@ -18,6 +18,13 @@ export interface TenantBudgetMetricsOptions {
    * `__overflow__`. Only tenants that lost something take a value. Default 100.
    */
   readonly maxTenantLabels?: number;
+  /**
+   * Gives a tenant its own label value only when true, e.g. `(id) => registry.has(id)`, so ids that
+   * arrived in propagated baggage but are not registered cannot take label values. A throw counts as false.
+   */
+  readonly accept?: (tenantId: string) => boolean;
+  /** The label value of tenants refused by `accept` or beyond the cap. Default `__overflow__`. */
+  readonly overflowValue?: string;
 }
 
 export interface TenantBudgetMetrics {
@@ -42,7 +49,12 @@ export function observeTenantBudgets(
   if (!Number.isInteger(cap) || cap < 0) {
     throw new RangeError(`observeTenantBudgets: maxTenantLabels must be an integer ≥ 0, got ${String(cap)}`);
   }
-  const labels = createLabelGuard({ cap });
+  const overflow = options.overflowValue ?? OVERFLOW_LABEL_VALUE;
+  const labels = createLabelGuard({
+    cap,
+    overflowValue: overflow,
+    ...(options.accept === undefined ? {} : { accept: options.accept }),
+  });
   const dropped = meter.createObservableCounter(TENANT_BUDGET_METRICS.telemetryDropped, {
     description:
       'Telemetry units (spans, log lines, new series) dropped because the tenant was over its budget',
@@ -64,8 +76,7 @@ export function observeTenantBudgets(
     for (const tenant of stats.byTenant) {
       const r = tenant.rejected;
       if (r.requests + r.spans + r.logs + r.series === 0) continue;
-      const label =
-        tenant.tenant === OVERFLOW_LABEL_VALUE ? OVERFLOW_LABEL_VALUE : labels.bound(tenant.tenant);
+      const label = tenant.tenant === OVERFLOW_LABEL_VALUE ? overflow : labels.bound(tenant.tenant);
       const sum = sums.get(label) ?? [0, 0, 0, 0];
       sum[0] += r.requests;
       sum[1] += r.spans;

@@ -88,12 +88,13 @@ describe('bearer keys', () => {
   });
 
   it.each([
-    ['awk_nope', 'unknown_key'],
-    ['awk_acme_old', 'revoked_key'],
-    ['awk_acme_temp', 'expired_key'],
-  ])('refuses %s with 401 %s', (key, code) => {
+    ['awk_nope', 'unknown_key', undefined],
+    ['awk_acme_old', 'revoked_key', 'acme'],
+    ['awk_acme_temp', 'expired_key', 'acme'],
+  ])("refuses %s with 401 %s, naming the key's tenant when known", (key, code, tenantId) => {
     const error = refused(resolveTenant(registry, req({ authorization: `Bearer ${key}` })));
     expect(error).toMatchObject({ status: 401, code });
+    expect(error.tenantId).toBe(tenantId);
     expect(error.headers['WWW-Authenticate']).toBe('Bearer realm="autoweave", error="invalid_token"');
   });
 
@@ -149,7 +150,13 @@ describe('X-Tenant-ID', () => {
       req({ authorization: 'Bearer awk_acme_main', 'X-Tenant-ID': 'globex' }),
       { audit },
     );
-    expect(refused(result)).toMatchObject({ status: 403, code: 'tenant_mismatch', headers: {} });
+    // The verified tenant (the key's), never the claimed one, so refusals can be labelled by it.
+    expect(refused(result)).toMatchObject({
+      status: 403,
+      code: 'tenant_mismatch',
+      headers: {},
+      tenantId: 'acme',
+    });
     expect(audit.events).toEqual([
       {
         type: 'auth.tenant_mismatch',

@@ -47,12 +47,18 @@ export class TenantAccessError extends Error {
   override readonly name = 'TenantAccessError';
   readonly status: 401 | 403;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The tenant whose key was presented, when the key was valid or known (403s, revoked and expired
+   * keys): for labelling refusals by the verified tenant. Never the client's `X-Tenant-ID` claim.
+   */
+  readonly tenantId: string | undefined;
 
   constructor(
     readonly code: TenantAccessErrorCode,
-    options: { readonly realm?: string } = {},
+    options: { readonly realm?: string; readonly tenantId?: string } = {},
   ) {
     super(MESSAGES[code]);
+    this.tenantId = options.tenantId;
     const realm = (options.realm ?? 'autoweave').replace(/["\\\p{Cc}]/gu, '');
     const unauthenticated =
       code === 'missing_credentials' ||
@@ -135,7 +141,11 @@ export function createTenantResolver(
     data: Record<string, unknown>,
   ): ResolveTenantResult => {
     record(audit, { type: event, ...(tenant === undefined ? {} : { tenant }), data: { code, ...data } });
-    return { ok: false, error: new TenantAccessError(code, realm === undefined ? {} : { realm }) };
+    const errorOptions = {
+      ...(realm === undefined ? {} : { realm }),
+      ...(tenant === undefined ? {} : { tenantId: tenant }),
+    };
+    return { ok: false, error: new TenantAccessError(code, errorOptions) };
   };
 
   return (request: TenantRequest): ResolveTenantResult => {
