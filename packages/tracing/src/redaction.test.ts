@@ -65,6 +65,21 @@ describe('span redaction', () => {
     expect(JSON.stringify(root)).not.toMatch(/jane@|4111 1111|203\.0\.113\.9|abc\.def\.ghi/);
   });
 
+  it('masks PII in the span name and in an error message withSpan put in the status', () => {
+    start(createRedactor({}));
+    expect(() =>
+      runWithTenant('acme', () =>
+        tracing.withSpan('GET /users/jane@example.com', () => {
+          throw new Error('no mailbox for jane@example.com');
+        }),
+      ),
+    ).toThrow('no mailbox for jane@example.com'); // the caller still gets its own error
+    const root = onlyRoot();
+    expect(root?.name).toBe('GET /users/[email]');
+    expect(root?.status).toEqual({ code: 'ERROR', message: 'no mailbox for [email]' });
+    expect(JSON.stringify(root)).not.toContain('jane@example.com');
+  });
+
   it("applies each tenant's own policy: IPs stay for a tenant that does not mask them", () => {
     start(createRedactor({ policyFor: (id) => (id === 'acme' ? { maskIps: true } : {}) }));
     runWithTenant('globex', () =>

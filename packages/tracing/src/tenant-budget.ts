@@ -69,9 +69,10 @@ export class TenantBudgetSampler implements Sampler {
 }
 
 /**
- * Redacts span and event attributes as the span ends (`onEnding`, while it is still writable), before
- * any exporting processor sees it. The tenant is the span's own `tenant.id`. A redactor that throws
- * makes the span lose all its attributes rather than leak them.
+ * Redacts span and event attributes, the span name and the status message (where `withSpan` puts
+ * error messages) as the span ends (`onEnding`, while it is still writable), before any exporting
+ * processor sees it. The tenant is the span's own `tenant.id`. A redactor that throws makes the span
+ * lose its attributes and status message rather than leak them.
  */
 export class RedactingSpanProcessor implements SpanProcessor {
   constructor(private readonly redactor: AttributeRedactor) {}
@@ -82,6 +83,7 @@ export class RedactingSpanProcessor implements SpanProcessor {
     const tenant = span.attributes[TENANT_ATTRIBUTE];
     const tenantId = typeof tenant === 'string' ? tenant : undefined;
     replaceAttributes(span.attributes, this.redactor, tenantId);
+    redactTexts(span, this.redactor, tenantId);
     for (const event of span.events) {
       if (event.attributes !== undefined) replaceAttributes(event.attributes, this.redactor, tenantId);
     }
@@ -97,6 +99,34 @@ export class RedactingSpanProcessor implements SpanProcessor {
     return Promise.resolve();
   }
 }
+
+/** The name and status message through the same redactor, as two attributes of one call. */
+function redactTexts(span: Span, redactor: AttributeRedactor, tenantId: string | undefined): void {
+  const message = span.status.message;
+  let redacted: Record<string, unknown>;
+  try {
+    redacted = redactor.redactAttributes(
+      message === undefined ? { [NAME]: span.name } : { [NAME]: span.name, [MESSAGE]: message },
+      tenantId,
+    );
+  } catch {
+    if (message !== undefined) span.setStatus({ code: span.status.code, message: '[redaction failed]' });
+    return;
+  }
+  const name = redacted[NAME];
+  if (typeof name === 'string' && name !== span.name) span.updateName(name);
+  const newMessage = redacted[MESSAGE];
+  if (message !== undefined && newMessage !== message) {
+    span.setStatus({
+      code: span.status.code,
+      message: typeof newMessage === 'string' ? newMessage : '[redacted]',
+    });
+  }
+}
+
+// Keys no deny list names, so only the value patterns apply to the name and the message.
+const NAME = 'autoweave.span.name';
+const MESSAGE = 'autoweave.span.status_message';
 
 /** Rewrites an attribute map in place with its redacted copy (the SDK keeps plain objects). */
 function replaceAttributes(
