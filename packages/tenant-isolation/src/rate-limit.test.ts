@@ -1,3 +1,4 @@
+import { seededRandom } from '@autoweave/test-utils';
 import type { AuditEventInput, BudgetKind, TenantLimits } from './policy-types';
 import { OVERFLOW_TENANT, createTenantLimiter, type TenantLimiter } from './rate-limit';
 
@@ -334,20 +335,9 @@ describe('tenant limiter: bounded memory', () => {
   });
 });
 
-/** A deterministic PRNG (mulberry32), so a failing fuzz case can be replayed. */
-function prng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('tenant limiter: hostile tenant ids', () => {
   it('never throws and never gives an invalid id its own entry, whatever the value', () => {
-    const random = prng(20240611);
+    const random = seededRandom(20240611);
     const alphabet = 'abcdefghijklmnopqrstuvwxyzABCZ0123456789-_.:/\\ \u0000\u202e😀é\n"\'{}';
     const idAlphabet = 'abcdefghijklmnopqrstuvwxyz0123456789-';
     const randomString = () => {

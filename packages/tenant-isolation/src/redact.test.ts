@@ -1,3 +1,4 @@
+import { seededRandom } from '@autoweave/test-utils';
 import type { RedactionPolicy, TenantKeySet } from './policy-types';
 import { DEFAULT_DENY_ATTRIBUTES, createRedactor, type RedactableLogRecord } from './redact';
 import { createTenantCipher, generateTenantKey } from './tenant-cipher';
@@ -525,18 +526,6 @@ describe('hostile input', () => {
   const SECRETS = [VICTIM, CARD, JWT, 'sk_live_4eC39HqLyjWDarjtT1zdp7dc'];
   const JUNK_CHARS = ['a', 'Z', '9', '@', '.', '-', ':', '=', '"', '\u0000', '\ud800', 'é', '😀', '\n'];
 
-  /** A small seeded PRNG (mulberry32), so a failing case can be replayed. */
-  function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   function hostileValue(rand: () => number, depth: number): unknown {
     const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
     const junk = (n: number) => {
@@ -653,7 +642,7 @@ describe('hostile input', () => {
       cipher: createTenantCipher({ keysFor: (t) => keys[t] }),
     });
     for (let seed = 1; seed <= 400; seed++) {
-      const value = hostileValue(prng(seed), 0);
+      const value = hostileValue(seededRandom(seed), 0);
       const outputs: unknown[] = [];
       expect(() => {
         outputs.push(redactor.redactValue(value, 'acme'));

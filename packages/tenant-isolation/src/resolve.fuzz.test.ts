@@ -2,20 +2,9 @@
 // a wrong tenant), and hostile configurations must always get a TenantConfigError.
 import { hashApiKey } from './credentials';
 import type { AuditEventInput, TenantConfig } from './policy-types';
+import { seededRandom as random } from '@autoweave/test-utils';
 import { TenantConfigError, createTenantRegistry } from './registry';
 import { TenantAccessError, createTenantResolver, resolveTenant } from './resolve';
-
-/** mulberry32: small, fast and reproducible; a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = { acme: 'awk_fuzz_acme_key_0123456789', locked: 'awk_fuzz_locked_key_abcdef' };
 const registry = createTenantRegistry({

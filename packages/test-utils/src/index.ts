@@ -1,6 +1,7 @@
 // Test-only helpers shared by every package: protocol peers that decode the real wire formats
 // (OTLP/gRPC, Loki push) and runners for the real Prometheus, promtool and Redis.
 export { freePort } from './ports';
+export { seededRandom } from './random';
 export { captureJsonLines, discardStream, type CapturedLines } from './streams';
 export { getRedis, pingRedis, startPrivateRedis } from './redis';
 export type { RedisForTests } from './redis';
