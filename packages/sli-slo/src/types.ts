@@ -72,7 +72,8 @@ export interface SloInput {
   readonly minEvents?: number;
   /** Routing labels added to every alert of this SLO (e.g. `{ team: 'platform' }`). */
   readonly labels?: Readonly<Record<string, string>>;
-  readonly runbookUrl?: string;
+  /** Absolute http(s) URL put in every alert's annotations. `undefined` = none (so a definition spreads into an input). */
+  readonly runbookUrl?: string | undefined;
   /** Alert tiers; default {@link DEFAULT_TIERS} (Workbook / Sloth: 2% 1h&5m, 5% 6h&30m, 10% 1d&2h, 10% 3d&6h). */
   readonly tiers?: readonly AlertTierInput[];
 }
