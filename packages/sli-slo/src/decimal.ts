@@ -10,7 +10,7 @@ export interface Decimal {
 /** Significant digits kept when a quotient does not terminate (e.g. a 28d window over a 3d tier). */
 export const DIVISION_SIGNIFICANT_DIGITS = 12;
 
-const DECIMAL_TEXT = /^([+-])?(\d+)?(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+const DECIMAL_TEXT = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 const TEN = 10n;
 
 function normalize(coefficient: bigint, scale: number): Decimal {
@@ -40,7 +40,7 @@ export function parseDecimal(value: string | number): Decimal {
   }
   const text = typeof value === 'number' ? String(value) : value.trim();
   const match = DECIMAL_TEXT.exec(text);
-  if (match === null || (match[2] === undefined && match[3] === undefined)) {
+  if (match === null || `${match[2] ?? ''}${match[3] ?? ''}` === '') {
     throw new RangeError(`${JSON.stringify(value)} is not a decimal number`);
   }
   const [, sign, whole = '', fraction = '', exponent = '0'] = match;

@@ -112,6 +112,17 @@ const INPUT_KEYS = [
   'tiers',
 ] as const;
 const TIER_KEYS = ['name', 'severity', 'shortWindow', 'longWindow', 'budgetPercent', 'for'] as const;
+// What defineSlo derives. Tolerated (and recomputed) in input, so a definition can be adjusted by
+// spreading it: defineSlo({ ...AVAILABILITY_SLO, objective: 0.995 }).
+const DERIVED_KEYS = ['errorBudget', 'windowMs', 'windows'];
+const DERIVED_TIER_KEYS = [
+  'shortWindowMs',
+  'longWindowMs',
+  'factor',
+  'factorValue',
+  'threshold',
+  'thresholdValue',
+];
 
 const UNITS: readonly (readonly [string, number])[] = [
   ['d', 86_400_000],
@@ -177,9 +188,13 @@ export function editDistance(a: string, b: string): number {
 
 /** The candidate closest to `name` if it is close enough to be a likely typo. */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  const list = [...candidates];
+  // A field written without its suffix (`runbook` for `runbookUrl`) is a likely slip too.
+  const prefixed = list.find((c) => name.length >= 4 && (c.startsWith(name) || name.startsWith(c)));
+  if (prefixed !== undefined) return prefixed;
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const c of candidates) {
+  for (const c of list) {
     const d = editDistance(name, c);
     if (d < bestDistance) {
       best = c;
@@ -194,9 +209,10 @@ function checkUnknownKeys(
   known: readonly string[],
   prefix: string,
   problems: Problems,
+  derived: readonly string[] = [],
 ): void {
   for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue;
+    if (known.includes(key) || derived.includes(key)) continue;
     const hint = closest(key, known);
     problems.add(
       `${prefix}${key}`,
@@ -399,7 +415,7 @@ function checkTiers(value: unknown, problems: Problems): TierDraft[] {
       );
       return;
     }
-    checkUnknownKeys(tier, TIER_KEYS, `${at}.`, problems);
+    checkUnknownKeys(tier, TIER_KEYS, `${at}.`, problems, DERIVED_TIER_KEYS);
     const name = tier['name'];
     if (typeof name !== 'string' || !TIER_NAME.test(name) || name.length > 63) {
       problems.add(
@@ -451,8 +467,8 @@ function checkId(value: unknown, problems: Problems): void {
 function checkObjective(value: unknown, problems: Problems): boolean {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value >= 1) {
     const hint =
-      typeof value === 'number' && value >= 1 && value < 100
-        ? `; write a fraction, e.g. ${String(value / 100)} for ${String(value)}%`
+      typeof value === 'number' && value > 1 && value < 100
+        ? `; write a fraction, e.g. ${toDecimalString(divideDecimal(parseDecimal(value), parseDecimal(100)).value)} for ${String(value)}%`
         : ', e.g. 0.999 for 99.9%';
     problems.add('objective', `must be a fraction strictly between 0 and 1, got ${show(value)}${hint}`);
     return false;
@@ -477,7 +493,7 @@ function validate(
     sink.add('', `an SLO definition must be an object, got ${show(input)}`);
     return undefined;
   }
-  checkUnknownKeys(input, INPUT_KEYS, '', sink);
+  checkUnknownKeys(input, INPUT_KEYS, '', sink, DERIVED_KEYS);
   checkId(input['id'], sink);
   for (const key of ['service', 'description'] as const) {
     const v = input[key];
