@@ -347,7 +347,7 @@ describe('defineSlo: every problem, with its path and the fix', () => {
       }),
     ).toEqual([
       'sli.total.metric: counter "autoweave_requests" must be named as exposed, ending in "_total" (e.g. "autoweave_requests_total")',
-      'sli.total.matchers.le: "le" is reserved: the generated rules set it themselves (reserved: le, slo_id, slo_service, slo_window, slo_tier, severity)',
+      'sli.total.matchers.le: remove it: the rules pick the le bucket from thresholdSeconds (and count all buckets for the total)',
       'sli.total.matchers.route: matcher value must be a string, got 3',
       'sli.bad.matcher: unknown field; did you mean "matchers"?',
       'sli.bad.metric: counter "autoweave_requests_count" must be named as exposed, ending in "_total" (e.g. "autoweave_requests_total")',
@@ -355,6 +355,24 @@ describe('defineSlo: every problem, with its path and the fix', () => {
     expect(problems({ ...ratio, sli: { ...base, bad: { metric: '9lives_total' }, total: 'x' } })).toEqual([
       'sli.total: must be { metric: \'<name>_total\', matchers?: {...} }, got "x"',
       'sli.bad.metric: "9lives_total" is not a Prometheus metric name; use [a-zA-Z_:][a-zA-Z0-9_:]*',
+    ]);
+  });
+
+  it('lets matchers use any source label but le and __*, including names the rules reserve for output', () => {
+    const logs = { metric: 'autoweave_log_lines_total' };
+    expect(() =>
+      defineSlo({
+        ...ratio,
+        sli: { kind: 'ratio', total: logs, bad: { ...logs, matchers: { severity: 'error' } } },
+      }),
+    ).not.toThrow();
+    expect(
+      problems({
+        ...ratio,
+        sli: { kind: 'ratio', total: logs, bad: { ...logs, matchers: { __name__: 'x' } } },
+      }),
+    ).toEqual([
+      'sli.bad.matchers.__name__: "__name__" starts with "__", which Prometheus reserves; rename the label',
     ]);
   });
 
@@ -396,7 +414,7 @@ describe('defineSlo: every problem, with its path and the fix', () => {
       }),
     ).toEqual([
       'sli.histogram: latency histogram "autoweave_usb_event_duration_ms" must be in seconds and end in "_seconds" (e.g. "autoweave_usb_event_duration_ms_seconds")',
-      'sli.matchers.le: "le" is reserved: the generated rules set it themselves (reserved: le, slo_id, slo_service, slo_window, slo_tier, severity)',
+      'sli.matchers.le: remove it: the rules pick the le bucket from thresholdSeconds (and count all buckets for the total)',
     ]);
     for (const thresholdSeconds of [NaN, Infinity, -0.08, '0.08']) {
       expect(problems({ ...latency, sli: { ...latency.sli, thresholdSeconds } })).toEqual([

@@ -87,7 +87,7 @@ export const SLO_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const TIER_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-/** Labels the generated rules set themselves; a definition may not group, match or route on them. */
+/** Labels the generated rules set themselves; a definition may not group or route on them. */
 export const RESERVED_LABELS: readonly string[] = Object.freeze([
   'le',
   'slo_id',
@@ -256,6 +256,7 @@ function checkLabelName(
 }
 
 const RESERVED_SET: ReadonlySet<string> = new Set(RESERVED_LABELS);
+const NOTHING_RESERVED: ReadonlySet<string> = new Set();
 
 function checkMatchers(
   value: unknown,
@@ -269,7 +270,13 @@ function checkMatchers(
   }
   const out: Record<string, string> = {};
   for (const [label, v] of Object.entries(value)) {
-    checkLabelName(label, `${path}.${label}`, problems, RESERVED_SET);
+    // Matchers select source series, so only `le` (picked from thresholdSeconds) is off limits.
+    if (label === 'le') {
+      problems.add(
+        `${path}.le`,
+        'remove it: the rules pick the le bucket from thresholdSeconds (and count all buckets for the total)',
+      );
+    } else checkLabelName(label, `${path}.${label}`, problems, NOTHING_RESERVED);
     if (typeof v !== 'string') {
       problems.add(`${path}.${label}`, `matcher value must be a string, got ${show(v)}`);
     } else out[label] = v;
