@@ -1,7 +1,7 @@
 import { parseAllDocuments, stringify } from 'yaml';
 import { DEFAULT_SLOS } from './defaults';
 import { defineSlo, defineSlos } from './define';
-import { OpenSloError, fromOpenSlo, toOpenSlo } from './openslo';
+import { OpenSloError, fromOpenSlo, toOpenSlo, toSloInput as toSloInputOf } from './openslo';
 import type { SloDefinition } from './types';
 
 /** The OpenSloError `fn` throws; fails the test if it throws anything else or nothing. */
@@ -132,6 +132,15 @@ describe('toOpenSlo', () => {
       { name: 'page', severity: 'page', shortWindow: '5m', longWindow: '1h', budgetPercent: 2, for: '2m' },
       { name: 'ticket', severity: 'ticket', shortWindow: '6h', longWindow: '3d', budgetPercent: 10 },
     ]);
+  });
+
+  it('writes the latency bucket as the rules do, both spellings when Prometheus 3 rewrites the bound', () => {
+    const slo = defineSlo({
+      ...toSloInputOf(DEFAULT_SLOS[0]!),
+      sli: { kind: 'latency', histogram: 'job_duration_seconds', thresholdSeconds: 1 },
+    });
+    expect(toOpenSlo([slo])).toContain(String.raw`query: job_duration_seconds_bucket{le=~"1|1\\.0"}`);
+    expect(defineSlos(fromOpenSlo(toOpenSlo([slo])))).toEqual([slo]);
   });
 
   it('writes a window that is not whole days in hours, the one-unit shorthand OpenSLO allows', () => {
@@ -329,6 +338,15 @@ spec:
       { [`${ratio}.bad.metricSource.spec.query`]: 'autoweave_requests_total{status_class=~"5.."}' },
       `${ratio}.bad.metricSource.spec.query`,
       /only equality matchers/,
+    ],
+    [
+      'an le regex that is not one threshold',
+      {
+        [`${ratio}.bad.metricSource.spec.query`]: 'x_bucket{le=~"0.1|0.2"}',
+        [`${ratio}.total.metricSource.spec.query`]: 'x_count',
+      },
+      `${ratio}.bad.metricSource.spec.query`,
+      /is not a threshold/,
     ],
     [
       'a range selector',

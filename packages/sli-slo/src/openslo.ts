@@ -5,6 +5,7 @@ import { parsePrometheusDuration } from '@autoweave/tenant-isolation';
 import { parseAllDocuments, stringify } from 'yaml';
 import { DEFAULT_TIERS, SloDefinitionError, defineSlo } from './define';
 import { divideDecimal, parseDecimal, toNumber } from './decimal';
+import { partSelector, renderSelector, totalSelector } from './promql';
 import type { AlertTierInput, CounterSelector, SliInput, SloDefinition, SloInput } from './types';
 
 /** Prefix of the annotations that carry what OpenSLO has no field for (groupBy, minEvents, runbook, tiers). */
@@ -71,24 +72,21 @@ interface Selector {
   readonly matchers: Readonly<Record<string, string>>;
 }
 
-function quoteLabelValue(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
-}
-
-function formatSelector(metric: string, matchers: Readonly<Record<string, string>>): string {
-  const entries = Object.entries(matchers);
-  if (entries.length === 0) return metric;
-  return `${metric}{${entries.map(([k, v]) => `${k}=${quoteLabelValue(v)}`).join(', ')}}`;
-}
-
-/** The `le` label value of a bucket boundary as Prometheus 2 and OTel exporters write it (`0.08`, `1`). */
-function formatLe(seconds: number): string {
-  return String(seconds);
-}
-
 const IDENT = /[a-zA-Z_:][a-zA-Z0-9_:]*/y;
 const LABEL = /[a-zA-Z_][a-zA-Z0-9_]*/y;
 const SPACE = /\s*/y;
+
+/**
+ * The threshold of an `le=~"1|1\\.0"` matcher, which the generated rules write when Prometheus 3
+ * spells a bound differently from the exporter: every alternative must be the same number.
+ */
+function leOfRegex(regex: string): string | undefined {
+  const spellings = regex.split('|').map((s) => s.replace(/\\([.+])/g, '$1'));
+  const first = spellings[0] as string;
+  const value = Number(first);
+  if (first === '' || !Number.isFinite(value)) return undefined;
+  return spellings.every((s) => s !== '' && Number(s) === value) ? first : undefined;
+}
 
 /**
  * Parses a plain instant-vector selector with equality matchers (`x_total{code="500"}`,
@@ -136,10 +134,10 @@ function parseSelector(query: string): Selector | string {
               ? '='
               : undefined;
       if (op === undefined) return `"${text}": expected =, !=, =~ or !~ after "${label}"`;
-      if (op !== '=') {
+      if (op !== '=' && !(op === '=~' && label === 'le')) {
         return `"${text}" uses ${label}${op}...; only equality matchers (label="value") map onto an SLO's matchers`;
       }
-      at += 1;
+      at += op.length;
       skip();
       const quote = text[at];
       if (quote !== '"' && quote !== "'" && quote !== '`') {
@@ -161,6 +159,13 @@ function parseSelector(query: string): Selector | string {
       }
       if (!closed) return `"${text}": the value of ${label} is not closed with ${quote}`;
       if (Object.hasOwn(matchers, label)) return `"${text}" matches ${label} twice`;
+      if (op === '=~') {
+        const le = leOfRegex(value);
+        if (le === undefined) {
+          return `"${text}": le=~"${value}" is not a threshold; write le="<seconds>" (or its spellings, as in le=~"1|1\\.0")`;
+        }
+        value = le;
+      }
       matchers[label] = value;
       skip();
       if (text[at] === ',') at++;
@@ -250,23 +255,11 @@ function metricSource(query: string): { metricSource: { type: 'Prometheus'; spec
 }
 
 function ratioMetricOf(sli: SliInput): Record<string, unknown> {
-  if (sli.kind === 'latency') {
-    const matchers = sli.matchers ?? {};
-    return {
-      counter: true,
-      good: metricSource(
-        formatSelector(`${sli.histogram}_bucket`, { ...matchers, le: formatLe(sli.thresholdSeconds) }),
-      ),
-      total: metricSource(formatSelector(`${sli.histogram}_count`, matchers)),
-    };
-  }
-  const part = (c: CounterSelector): ReturnType<typeof metricSource> =>
-    metricSource(formatSelector(c.metric, c.matchers ?? {}));
+  const part = partSelector(sli);
   return {
     counter: true,
-    ...(sli.good !== undefined ? { good: part(sli.good) } : {}),
-    ...(sli.bad !== undefined ? { bad: part(sli.bad) } : {}),
-    total: part(sli.total),
+    [part.kind]: metricSource(renderSelector(part.selector)),
+    total: metricSource(renderSelector(totalSelector(sli))),
   };
 }
 
