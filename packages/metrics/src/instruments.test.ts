@@ -351,7 +351,7 @@ describe('series storage', () => {
       c.inc({ tenant_id: 'acme' });
       c.inc({ tenant_id: 'mallory' });
       c.inc({ tenant_id: '__unknown__' });
-      runWithTenant('globex', () => c.inc());
+      runWithTenant('globex', () => c.inc({} as { tenant_id: string })); // tenant from the context
 
       const { body } = await m.collect();
 

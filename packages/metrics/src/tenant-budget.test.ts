@@ -1,4 +1,4 @@
-import { createTenantLimiter, runWithTenant } from '@autoweave/tenant-isolation';
+import { createTenantLimiter } from '@autoweave/tenant-isolation';
 import { createMetrics } from './index';
 
 describe('per-tenant new-series budgets', () => {
@@ -17,11 +17,11 @@ describe('per-tenant new-series budgets', () => {
       });
       // "flood" asks for 50 distinct routes (10x its 5 new series a minute), "steady" for 10.
       for (let i = 0; i < 50; i++) {
-        runWithTenant('flood', () => requests.inc({ route: `/r${i}` }));
-        if (i < 10) runWithTenant('steady', () => requests.inc({ route: `/r${i}` }));
+        requests.inc({ route: `/r${i}`, tenant_id: 'flood' });
+        if (i < 10) requests.inc({ route: `/r${i}`, tenant_id: 'steady' });
         now += 100;
       }
-      runWithTenant('flood', () => requests.inc({ route: '/r0' })); // an existing series still counts
+      requests.inc({ route: '/r0', tenant_id: 'flood' }); // an existing series still counts
 
       const { body } = await metrics.collect();
       const series = (tenant: string) =>
