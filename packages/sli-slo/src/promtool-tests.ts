@@ -1,0 +1,1123 @@
+// Generated behavioural tests: `promtool test rules` suites built from the same definitions as the
+// rules, with synthetic series and the exact alerts Prometheus must produce, computed by replaying
+// Prometheus' own arithmetic (rate extrapolation, vector matching, `for`, template functions).
+import { parsePrometheusDuration } from '@autoweave/tenant-isolation';
+import { Document, isMap, isSeq } from 'yaml';
+import { formatDuration } from './define';
+import {
+  type LabelMatcher,
+  type Selector,
+  partSelector,
+  quote,
+  renderSelector,
+  totalSelector,
+} from './promql';
+import {
+  GENERATED_HEADER,
+  SLO_SERIES,
+  type PrometheusRulesOptions,
+  type ResolvedRulesOptions,
+  type TemplatePart,
+  baseWindow,
+  burnAnnotationParts,
+  burnAlertLabels,
+  checkDistinctIds,
+  noDataAlertLabels,
+  noDataAnnotationParts,
+  resolveRulesOptions,
+} from './rules';
+import type { AlertTier, SloDefinition } from './types';
+
+export interface RuleTestsOptions extends PrometheusRulesOptions {
+  /**
+   * The rule file the suites load, as written in `rule_files:` (relative to the test file). A string
+   * when every SLO of `slos` is in that one file (each suite then expects the other SLOs' alerts too);
+   * a function when each SLO has its own file, which makes `promtool test rules` several times faster.
+   * The file must be what {@link generatePrometheusRules} made from the same SLOs and options.
+   */
+  readonly ruleFile: string | ((slo: SloDefinition) => string);
+}
+
+/** One alert as `promtool` lists it: labels without `alertname`, expanded annotations. */
+export interface ExpectedAlert {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+export interface AlertAssertion {
+  readonly evalTimeMs: number;
+  readonly alertname: string;
+  readonly alerts: readonly ExpectedAlert[];
+  /** Why this instant is checked. */
+  readonly comment: string;
+}
+
+export interface SampleAssertion {
+  readonly evalTimeMs: number;
+  readonly expr: string;
+  readonly samples: readonly { readonly labels: string; readonly value: number }[];
+}
+
+/** One `tests:` entry: synthetic series and what Prometheus must answer. */
+export interface RuleTestScenario {
+  /** Stable key: `outage`, `no-data`, `low-traffic`, `half-burn`, `slow-burn`, `full-outage`. */
+  readonly key: string;
+  readonly name: string;
+  readonly series: readonly { readonly series: string; readonly values: string }[];
+  readonly alerts: readonly AlertAssertion[];
+  readonly samples: readonly SampleAssertion[];
+  /** What the scenario showed, in ms (e.g. `pageAfterMs`, `resolvedAfterMs`). */
+  readonly facts: Readonly<Record<string, number>>;
+}
+
+/** One test file. */
+export interface RuleTestSuite {
+  readonly fileName: string;
+  readonly slo: SloDefinition;
+  readonly ruleFile: string;
+  /** Sample interval of the input series and evaluation interval of the rules. */
+  readonly grid: { readonly sampleMs: number; readonly evalMs: number };
+  readonly scenarios: readonly RuleTestScenario[];
+}
+
+const MINUTE = 60_000;
+const LOOKBACK_MS = 5 * MINUTE;
+
+/** Sample and evaluation intervals of a suite. */
+interface Grid {
+  readonly sampleMs: number;
+  readonly evalMs: number;
+}
+/** Minute evaluations for detection and recovery times; 1m + 1ms samples (see {@link SAMPLING_NOTE}). */
+const FAST: Grid = { sampleMs: MINUTE + 1, evalMs: MINUTE };
+/** Half-hour evaluations over days; 2m + 1ms samples still put two in every 5m window. */
+const LONG: Grid = { sampleMs: 2 * MINUTE + 1, evalMs: 30 * MINUTE };
+
+const SAMPLING_NOTE = [
+  ' Series are sampled every whole minutes + 1ms, so no sample ever sits exactly on a range boundary',
+  ' and Prometheus 2 (closed ranges) and 3 (left-open ranges) compute the same values. Counters start',
+  ' high enough that rate() never extrapolates to a zero point. Expected alerts, values and',
+  ' annotations were computed by replaying Prometheus arithmetic over these samples.',
+];
+
+// ---- Go formatting --------------------------------------------------------------------------------
+
+/** Exact decimal digits and point position of a positive finite double: value = 0.DIGITS × 10^dp. */
+function exactDecimal(x: number): { digits: string; dp: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  const exponentBits = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  const mantissa = exponentBits === 0 ? fraction : fraction | (1n << 52n);
+  const e2 = exponentBits === 0 ? -1074 : exponentBits - 1075;
+  let digits: string;
+  let dp: number;
+  if (e2 >= 0) {
+    digits = (mantissa << BigInt(e2)).toString();
+    dp = digits.length;
+  } else {
+    const scaled = (mantissa * 5n ** BigInt(-e2)).toString();
+    digits = scaled;
+    dp = scaled.length + e2;
+  }
+  const trimmed = digits.replace(/0+$/, '');
+  return { digits: trimmed === '' ? '0' : trimmed, dp };
+}
+
+/** Go's `fmt.Sprintf("%.<prec>g", x)`: round half to even on the exact value, trailing zeros dropped. */
+export function goFormatG(x: number, prec: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return '+Inf';
+  if (x === -Infinity) return '-Inf';
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const negative = x < 0;
+  let { digits, dp } = exactDecimal(Math.abs(x));
+  if (digits.length > prec) {
+    const kept = digits.slice(0, prec);
+    const rest = digits.slice(prec);
+    const half = rest[0] === '5' && /^5$/.test(rest);
+    const up =
+      rest[0] !== undefined &&
+      (rest[0] > '5' || (rest[0] === '5' && !half) || (half && Number(kept[prec - 1]) % 2 === 1));
+    let n = BigInt(kept);
+    if (up) n += 1n;
+    let text = n.toString();
+    if (text.length > prec) {
+      dp += 1;
+      text = text.slice(0, prec);
+    }
+    digits = text.replace(/0+$/, '') || '0';
+  }
+  const nd = digits.length;
+  let eprec = prec;
+  if (eprec > nd && nd >= dp) eprec = nd;
+  const exp = dp - 1;
+  let out: string;
+  if (exp < -4 || exp >= eprec) {
+    const p = Math.min(prec, nd);
+    const mantissa = p > 1 ? `${digits[0]}.${digits.slice(1, p)}` : (digits[0] as string);
+    out = `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  } else {
+    const p = prec > dp ? nd : prec;
+    const decimals = Math.max(p - dp, 0);
+    const padded = dp <= 0 ? `${'0'.repeat(1 - dp)}${digits}` : digits.padEnd(dp, '0');
+    const intLen = Math.max(dp, 1);
+    const fractionDigits = padded.slice(intLen).padEnd(decimals, '0').slice(0, decimals);
+    out = decimals > 0 ? `${padded.slice(0, intLen)}.${fractionDigits}` : padded.slice(0, intLen);
+  }
+  return negative ? `-${out}` : out;
+}
+
+/** Prometheus' `humanizePercentage` template function. */
+export function humanizePercentage(value: number): string {
+  return `${goFormatG(value * 100, 4)}%`;
+}
+
+function expand(
+  parts: readonly TemplatePart[],
+  value: number,
+  labels: Readonly<Record<string, string>>,
+): string {
+  return parts
+    .map((p) => {
+      if (typeof p === 'string') return p;
+      if ('label' in p) return labels[p.label] ?? '<no value>';
+      return humanizePercentage(value);
+    })
+    .join('');
+}
+
+// ---- series and Prometheus arithmetic ---------------------------------------------------------------
+
+interface SimSeries {
+  /** Labels including `__name__`. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Value of sample k, taken at {@link sampleTime}(k). */
+  readonly values: readonly number[];
+  readonly intervalMs: number;
+}
+
+/** Sample k is at (k + 1) × interval: nothing at 0, where every range `[w − w, w]` would start. */
+function sampleTime(k: number, intervalMs: number): number {
+  return (k + 1) * intervalMs;
+}
+
+/** Index of the last sample at or before t (−1 when none). */
+function lastIndexAt(t: number, intervalMs: number): number {
+  return Math.floor(t / intervalMs) - 1;
+}
+
+function matches(series: SimSeries, selector: Selector): boolean {
+  if (series.labels['__name__'] !== selector.metric) return false;
+  return selector.matchers.every((m: LabelMatcher) => m.values.includes(series.labels[m.name] ?? ''));
+}
+
+function labelKey(labels: Readonly<Record<string, string>>): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
+    .join(',');
+}
+
+/** Thrown when the synthetic data would make the expectations depend on the Prometheus version. */
+class UnportableSamplesError extends Error {}
+
+/**
+ * `rate()`/`increase()` of one series over `[t − range, t]`, as Prometheus computes it
+ * (`extrapolatedRate`), or undefined with fewer than two samples. The samples never sit on the range
+ * start and never extrapolate to a zero point, which is where Prometheus 2 and 3 differ; both are checked.
+ */
+function extrapolated(series: SimSeries, t: number, rangeMs: number, isRate: boolean): number | undefined {
+  const start = t - rangeMs;
+  const interval = series.intervalMs;
+  const first = Math.max(0, Math.ceil(start / interval) - 1);
+  const last = Math.min(series.values.length - 1, lastIndexAt(t, interval));
+  if (sampleTime(first, interval) === start)
+    throw new UnportableSamplesError(`sample on range start ${start}`);
+  if (last - first < 1) return undefined;
+  const firstT = sampleTime(first, interval);
+  const lastT = sampleTime(last, interval);
+  const firstV = series.values[first] as number;
+  const lastV = series.values[last] as number;
+  const result = lastV - firstV;
+  const durationToStart = (firstT - start) / 1000;
+  const durationToEnd = (t - lastT) / 1000;
+  const sampledInterval = (lastT - firstT) / 1000;
+  const averageDurationBetweenSamples = sampledInterval / (last - first);
+  const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
+  if (result > 0 && firstV >= 0) {
+    const durationToZero = sampledInterval * (firstV / result);
+    if (durationToZero < extrapolationThreshold) {
+      throw new UnportableSamplesError(`zero-point extrapolation at ${t}`);
+    }
+  }
+  let extrapolateToInterval = sampledInterval;
+  extrapolateToInterval +=
+    durationToStart < extrapolationThreshold ? durationToStart : averageDurationBetweenSamples / 2;
+  extrapolateToInterval +=
+    durationToEnd < extrapolationThreshold ? durationToEnd : averageDurationBetweenSamples / 2;
+  let factor = extrapolateToInterval / sampledInterval;
+  if (isRate) factor /= rangeMs / 1000;
+  return result * factor;
+}
+
+interface GroupValue {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** `sum by (groupBy) (fn(selector[range]))`, summed in series label order like Prometheus. */
+function sumBy(
+  all: readonly SimSeries[],
+  selector: Selector,
+  groupBy: readonly string[],
+  t: number,
+  rangeMs: number,
+  isRate: boolean,
+): Map<string, GroupValue> {
+  const out = new Map<string, { labels: Record<string, string>; value: number }>();
+  const selected = all
+    .filter((s) => matches(s, selector))
+    .sort((a, b) => (labelKey(a.labels) < labelKey(b.labels) ? -1 : 1));
+  for (const s of selected) {
+    const v = extrapolated(s, t, rangeMs, isRate);
+    if (v === undefined) continue;
+    const labels: Record<string, string> = {};
+    for (const g of groupBy) {
+      const value = s.labels[g];
+      if (value !== undefined && value !== '') labels[g] = value;
+    }
+    const key = labelKey(labels);
+    const group = out.get(key);
+    if (group === undefined) out.set(key, { labels, value: v });
+    else group.value += v;
+  }
+  return out;
+}
+
+/** The error ratio of `errorRatioExpr`, per group. */
+function errorRatios(
+  slo: SloDefinition,
+  all: readonly SimSeries[],
+  t: number,
+  rangeMs: number,
+): Map<string, GroupValue> {
+  const total = sumBy(all, totalSelector(slo.sli), slo.groupBy, t, rangeMs, true);
+  const part = partSelector(slo.sli);
+  const partRates = sumBy(all, part.selector, slo.groupBy, t, rangeMs, true);
+  const out = new Map<string, GroupValue>();
+  for (const [key, tot] of total) {
+    let p = partRates.get(key)?.value;
+    if (p === undefined) {
+      if (slo.sli.kind === 'latency') continue;
+      p = 0 * tot.value;
+    }
+    const bad = part.kind === 'bad' ? p : tot.value - p;
+    out.set(key, { labels: tot.labels, value: bad / tot.value });
+  }
+  return out;
+}
+
+interface Firing {
+  readonly slo: SloDefinition;
+  readonly tier: AlertTier | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+interface Tick {
+  readonly t: number;
+  readonly burn: readonly Firing[];
+  readonly noData: readonly Firing[];
+}
+
+interface AlertState {
+  activeAt: number;
+}
+
+function isAbsent(all: readonly SimSeries[], selector: Selector, t: number): boolean {
+  const from = t - LOOKBACK_MS;
+  return !all.some((s) => {
+    if (!matches(s, selector)) return false;
+    if (from > 0 && from % s.intervalMs === 0)
+      throw new UnportableSamplesError(`sample on lookback start ${from}`);
+    const last = Math.min(s.values.length - 1, lastIndexAt(t, s.intervalMs));
+    return last >= 0 && sampleTime(last, s.intervalMs) >= from;
+  });
+}
+
+/** Evaluates every rule group at 0, E, 2E … until `untilMs`, like `promtool test rules`. */
+function simulate(
+  all: readonly SimSeries[],
+  slos: readonly SloDefinition[],
+  options: ResolvedRulesOptions,
+  evalMs: number,
+  untilMs: number,
+): Tick[] {
+  const states = new Map<string, AlertState>();
+  const ticks: Tick[] = [];
+  for (let t = 0; t <= untilMs; t += evalMs) {
+    const burn: Firing[] = [];
+    const noData: Firing[] = [];
+    const seen = new Set<string>();
+    const hold = (key: string, forMs: number): boolean => {
+      seen.add(key);
+      let state = states.get(key);
+      if (state === undefined) {
+        state = { activeAt: t };
+        states.set(key, state);
+      }
+      return t - state.activeAt >= forMs;
+    };
+    for (const slo of slos) {
+      const ratioCache = new Map<number, Map<string, GroupValue>>();
+      const ratio = (ms: number): Map<string, GroupValue> => {
+        let r = ratioCache.get(ms);
+        if (r === undefined) {
+          r = errorRatios(slo, all, t, ms);
+          ratioCache.set(ms, r);
+        }
+        return r;
+      };
+      for (const tier of slo.tiers) {
+        const threshold = Number(tier.threshold);
+        const long = ratio(tier.longWindowMs);
+        const short = ratio(tier.shortWindowMs);
+        const events =
+          slo.minEvents > 0
+            ? sumBy(all, totalSelector(slo.sli), slo.groupBy, t, tier.longWindowMs, false)
+            : undefined;
+        for (const [key, l] of long) {
+          const s = short.get(key);
+          if (!(l.value > threshold) || s === undefined || !(s.value > threshold)) continue;
+          if (events !== undefined && !((events.get(key)?.value ?? -Infinity) >= slo.minEvents)) continue;
+          const labels = { ...l.labels, ...burnAlertLabels(slo, tier) };
+          const stateKey = `${options.burnAlertName}|${labelKey(labels)}`;
+          if (hold(stateKey, tier.for !== undefined ? (parsePrometheusDuration(tier.for) as number) : 0)) {
+            burn.push({ slo, tier, labels, value: l.value });
+          }
+        }
+      }
+      const selector = totalSelector(slo.sli);
+      if (isAbsent(all, selector, t)) {
+        const labels: Record<string, string> = {};
+        for (const m of selector.matchers) if (m.values.length === 1) labels[m.name] = m.values[0] as string;
+        Object.assign(labels, noDataAlertLabels(slo));
+        const stateKey = `${options.noDataAlertName}|${labelKey(labels)}`;
+        if (hold(stateKey, options.noDataForMs)) noData.push({ slo, tier: undefined, labels, value: 1 });
+      }
+    }
+    for (const key of [...states.keys()]) if (!seen.has(key)) states.delete(key);
+    ticks.push({ t, burn, noData });
+  }
+  return ticks;
+}
+
+// ---- synthetic traffic ------------------------------------------------------------------------------
+
+/** Events of one step (between two samples) of one group. */
+interface Step {
+  readonly total: number;
+  readonly bad: number;
+}
+
+interface GroupPlan {
+  readonly labels: Readonly<Record<string, string>>;
+  /** Events of step k (k ≥ 1, between samples k − 1 and k); the step's midpoint is (k + ½) × interval. */
+  readonly step: (k: number) => Step;
+  /** Samples written (the series stops after them). */
+  readonly samples: number;
+}
+
+/** The first step whose midpoint is at or after `t`: an event rate change at `t` starts there. */
+function stepAt(t: number, intervalMs: number): number {
+  return Math.max(1, Math.ceil(t / intervalMs - 0.5));
+}
+
+function samplesUntil(t: number, intervalMs: number): number {
+  return lastIndexAt(t, intervalMs) + 1;
+}
+
+function otherValue(value: string): string {
+  return value === 'other' ? 'other-than-other' : 'other';
+}
+
+/**
+ * The series a group's traffic shows up as, for the SLI kind of `slo`. Every counter starts at ten
+ * times the largest step, so rate() never extrapolates towards a zero point (Prometheus 2 and 3 do
+ * that differently).
+ */
+function seriesForGroup(slo: SloDefinition, plan: GroupPlan, intervalMs: number): SimSeries[] {
+  const steps: Step[] = [];
+  for (let k = 1; k < plan.samples; k++) steps.push(plan.step(k));
+  const base = 10 * Math.max(1, ...steps.map((s) => s.total));
+  const totals: number[] = [base];
+  const bads: number[] = [base];
+  const goods: number[] = [base];
+  for (const s of steps) {
+    totals.push((totals[totals.length - 1] as number) + s.total);
+    bads.push((bads[bads.length - 1] as number) + s.bad);
+    goods.push((goods[goods.length - 1] as number) + s.total - s.bad);
+  }
+  const group = plan.labels;
+  const sli = slo.sli;
+  const series = (labels: Record<string, string>, values: number[]): SimSeries => ({
+    labels,
+    values,
+    intervalMs,
+  });
+  if (sli.kind === 'latency') {
+    const matchers = { ...(sli.matchers ?? {}), ...group };
+    return [
+      series({ __name__: `${sli.histogram}_bucket`, ...matchers, le: String(sli.thresholdSeconds) }, goods),
+      series({ __name__: `${sli.histogram}_bucket`, ...matchers, le: '+Inf' }, totals),
+      series({ __name__: `${sli.histogram}_count`, ...matchers }, totals),
+    ];
+  }
+  const part = sli.bad ?? sli.good;
+  if (part === undefined) throw new Error(`SLO "${slo.id}": a ratio SLI needs good or bad`);
+  const which = sli.bad !== undefined ? 'bad' : 'good';
+  const partValues = sli.bad !== undefined ? bads : goods;
+  const restValues = sli.bad !== undefined ? goods : bads;
+  const totalM = sli.total.matchers ?? {};
+  const partM = part.matchers ?? {};
+  for (const name of Object.keys(group)) {
+    if (name in totalM || name in partM) {
+      throw new Error(
+        `SLO "${slo.id}": groupBy label "${name}" is also a matcher, so tests cannot give it two values`,
+      );
+    }
+  }
+  if (part.metric !== sli.total.metric) {
+    return [
+      series({ __name__: sli.total.metric, ...totalM, ...group }, totals),
+      series({ __name__: part.metric, ...partM, ...group }, partValues),
+    ];
+  }
+  for (const [name, value] of Object.entries(partM)) {
+    if (name in totalM && totalM[name] !== value) {
+      throw new Error(
+        `SLO "${slo.id}": the ${which} matcher ${name}="${value}" contradicts total's ${name}="${totalM[name]}", so ${which} is no subset of total`,
+      );
+    }
+  }
+  const split = Object.keys(partM)
+    .sort()
+    .find((name) => !(name in totalM));
+  if (split === undefined)
+    throw new Error(`SLO "${slo.id}": the ${which} selector is not narrower than total`);
+  return [
+    series({ __name__: part.metric, ...totalM, ...partM, ...group }, partValues),
+    series(
+      { __name__: part.metric, ...totalM, ...partM, [split]: otherValue(partM[split] as string), ...group },
+      restValues,
+    ),
+  ];
+}
+
+function seriesText(labels: Readonly<Record<string, string>>): string {
+  const name = labels['__name__'] as string;
+  const rest = Object.keys(labels)
+    .filter((k) => k !== '__name__')
+    .sort();
+  if (rest.length === 0) return name;
+  return `${name}{${rest.map((k) => `${k}=${quote(labels[k] as string)}`).join(',')}}`;
+}
+
+/** promtool's expanding notation, one `a+bxn` token per run of equal increments; `_` at 0 (no sample). */
+function valuesText(values: readonly number[]): string {
+  const tokens: string[] = ['_'];
+  let i = 0;
+  while (i < values.length) {
+    const start = values[i] as number;
+    if (i === values.length - 1) {
+      tokens.push(String(start));
+      break;
+    }
+    const delta = (values[i + 1] as number) - start;
+    let j = i + 1;
+    while (j + 1 < values.length && (values[j + 1] as number) - (values[j] as number) === delta) j++;
+    tokens.push(`${start}+${delta}x${j - i}`);
+    i = j + 1;
+  }
+  return tokens.join(' ');
+}
+
+// ---- scenarios --------------------------------------------------------------------------------------
+
+interface Context {
+  readonly slo: SloDefinition;
+  /** Every SLO loaded with the rule file the suite uses. */
+  readonly ruleSlos: readonly SloDefinition[];
+  readonly options: ResolvedRulesOptions;
+  /** Events per step at normal traffic. */
+  readonly traffic: number;
+  readonly grid: Grid;
+}
+
+const FAILING = 'failing';
+const HEALTHY = 'healthy';
+
+function groupLabels(slo: SloDefinition, value: string): Record<string, string> {
+  return Object.fromEntries(slo.groupBy.map((g) => [g, value]));
+}
+
+/** The failing group's plan and, for grouped SLOs, a healthy group beside it. */
+function groups(
+  ctx: Context,
+  untilMs: number,
+  failing: (k: number) => Step,
+  healthy?: (k: number) => Step,
+): GroupPlan[] {
+  const samples = samplesUntil(untilMs, ctx.grid.sampleMs);
+  const plans: GroupPlan[] = [{ labels: groupLabels(ctx.slo, FAILING), step: failing, samples }];
+  if (ctx.slo.groupBy.length > 0) {
+    const quiet = healthy ?? ((): Step => ({ total: ctx.traffic, bad: 0 }));
+    plans.push({ labels: groupLabels(ctx.slo, HEALTHY), step: quiet, samples });
+  }
+  return plans;
+}
+
+interface Run {
+  readonly series: SimSeries[];
+  readonly ticks: Tick[];
+  at(t: number): Tick;
+}
+
+function run(ctx: Context, plans: readonly GroupPlan[], untilMs: number): Run {
+  const series = plans.flatMap((p) => seriesForGroup(ctx.slo, p, ctx.grid.sampleMs));
+  const evalMs = ctx.grid.evalMs;
+  const ticks = simulate(series, ctx.ruleSlos, ctx.options, evalMs, untilMs);
+  return {
+    series,
+    ticks,
+    at: (t) => {
+      const tick = ticks[Math.round(t / evalMs)];
+      if (tick === undefined || tick.t !== t) throw new Error(`internal: no evaluation at ${t}`);
+      return tick;
+    },
+  };
+}
+
+function ceilTo(ms: number, step: number): number {
+  return Math.ceil(ms / step) * step;
+}
+
+/** A duration for prose, to the second. */
+function human(ms: number): string {
+  return formatDuration(Math.round(ms / 1000) * 1000);
+}
+
+function forMs(tier: AlertTier): number {
+  return tier.for !== undefined ? (parsePrometheusDuration(tier.for) as number) : 0;
+}
+
+function isPage(f: Firing, slo: SloDefinition): boolean {
+  return f.slo === slo && f.tier?.severity === 'page';
+}
+
+function ownFiring(tick: Tick, slo: SloDefinition, tier?: AlertTier): Firing[] {
+  return tick.burn.filter((f) => f.slo === slo && (tier === undefined || f.tier === tier));
+}
+
+function expected(ctx: Context, firing: readonly Firing[]): ExpectedAlert[] {
+  return firing
+    .map((f) => {
+      const parts =
+        f.tier === undefined ? noDataAnnotationParts(f.slo, ctx.options) : burnAnnotationParts(f.slo, f.tier);
+      const annotations = Object.fromEntries(
+        Object.entries(parts).map(([k, v]) => [k, expand(v, f.value, f.labels)]),
+      );
+      return { labels: f.labels, annotations };
+    })
+    .sort((a, b) => (labelKey(a.labels) < labelKey(b.labels) ? -1 : 1));
+}
+
+function burnAssertion(ctx: Context, tick: Tick, comment: string): AlertAssertion {
+  return {
+    evalTimeMs: tick.t,
+    alertname: ctx.options.burnAlertName,
+    alerts: expected(ctx, tick.burn),
+    comment,
+  };
+}
+
+function describeGroups(slo: SloDefinition): string {
+  if (slo.groupBy.length === 0) return '';
+  return ` (group ${slo.groupBy.map((g) => `${g}="${FAILING}"`).join(', ')}; the "${HEALTHY}" group stays quiet)`;
+}
+
+/**
+ * (a) + (b): a 100% outage that lasts until the first page, then recovery until every page has
+ * resolved. The history before it covers the page windows sample by sample; one opening step holds
+ * the rest of the longest window's healthy traffic, so the ticket windows see a full history too
+ * without evaluating days minute by minute.
+ */
+function outageScenario(ctx: Context): RuleTestScenario | undefined {
+  const { slo, grid } = ctx;
+  const pages = slo.tiers.filter((t) => t.severity === 'page');
+  if (pages.length === 0) return undefined;
+  const t0 = ceilTo(Math.max(...pages.map((t) => t.longWindowMs)) + 10 * MINUTE, grid.evalMs);
+  const longest = Math.max(...slo.tiers.map((t) => t.longWindowMs));
+  const historySteps = Math.max(0, Math.round((longest - t0) / grid.sampleMs));
+  const k0 = stepAt(t0, grid.sampleMs);
+  const traffic = (k: number, bad: boolean): Step =>
+    k === 1
+      ? { total: ctx.traffic * (1 + historySteps), bad: 0 }
+      : { total: ctx.traffic, bad: bad ? ctx.traffic : 0 };
+  const healthy = (k: number): Step => traffic(k, false);
+  const cap = t0 + Math.max(...pages.map((t) => t.longWindowMs + forMs(t))) + 10 * MINUTE;
+  const probe = run(
+    ctx,
+    groups(ctx, cap, (k) => traffic(k, k >= k0), healthy),
+    cap,
+  );
+  const firstPage = probe.ticks.find((tick) => tick.t >= t0 && tick.burn.some((f) => isPage(f, slo)));
+  if (firstPage === undefined)
+    throw new Error(`SLO "${slo.id}": a 100% outage never pages within ${human(cap - t0)}`);
+  const recovery = firstPage.t;
+  const k1 = stepAt(recovery, grid.sampleMs);
+  const until = recovery + Math.max(...pages.map((t) => t.shortWindowMs)) + 20 * MINUTE;
+  const r = run(
+    ctx,
+    groups(ctx, until, (k) => traffic(k, k >= k0 && k < k1), healthy),
+    until,
+  );
+  const resolved = r.ticks.find((tick) => tick.t > recovery && !tick.burn.some((f) => isPage(f, slo)));
+  if (resolved === undefined) {
+    throw new Error(
+      `SLO "${slo.id}": the page does not resolve within ${human(until - recovery)} of recovery`,
+    );
+  }
+  const pageAfter = firstPage.t - t0;
+  const resolvedAfter = resolved.t - recovery;
+  const history =
+    historySteps > 0
+      ? `; the first step carries ${human(historySteps * grid.sampleMs)} of healthy traffic so ${formatDuration(longest)} windows see a full history`
+      : '';
+  return {
+    key: 'outage',
+    name: `${slo.id}: a 100% outage from ${human(t0)} pages after ${human(pageAfter)}; fixed then, the page resolves ${human(resolvedAfter)} after recovery${describeGroups(slo)}`,
+    series: seriesEntries(r.series),
+    alerts: [
+      burnAssertion(ctx, r.at(t0 - grid.evalMs), `healthy before the outage${history}`),
+      burnAssertion(ctx, r.at(firstPage.t - grid.evalMs), 'one evaluation before the page: not paging yet'),
+      burnAssertion(
+        ctx,
+        firstPage.t === resolved.t ? firstPage : r.at(firstPage.t),
+        `the page, ${human(pageAfter)} into the outage; the outage ends here`,
+      ),
+      burnAssertion(ctx, r.at(resolved.t - grid.evalMs), 'still paging one evaluation before it resolves'),
+      burnAssertion(ctx, resolved, `no page ${human(resolvedAfter)} after recovery`),
+    ],
+    samples: [],
+    facts: { outageStartMs: t0, pageAfterMs: pageAfter, resolvedAfterMs: resolvedAfter },
+  };
+}
+
+/** (e): the SLI's series stop; the no-data alert fires after the 5m lookback and its `for:`. */
+function noDataScenario(ctx: Context): RuleTestScenario {
+  const { slo, options, grid } = ctx;
+  const lastSample = 10;
+  const gone = sampleTime(lastSample, grid.sampleMs);
+  const until = ceilTo(gone + LOOKBACK_MS + options.noDataForMs + 5 * MINUTE, grid.evalMs);
+  const plans = groups(ctx, sampleTime(lastSample, grid.sampleMs), () => ({ total: ctx.traffic, bad: 0 }));
+  const r = run(ctx, plans, until);
+  const fired = r.ticks.find((tick) => tick.t > gone && tick.noData.some((f) => f.slo === slo));
+  if (fired === undefined) throw new Error(`SLO "${slo.id}": the no-data alert never fires`);
+  const assertion = (tick: Tick, comment: string): AlertAssertion => ({
+    evalTimeMs: tick.t,
+    alertname: options.noDataAlertName,
+    alerts: expected(ctx, tick.noData),
+    comment,
+  });
+  return {
+    key: 'no-data',
+    name: `${slo.id}: when ${renderSelector(totalSelector(slo.sli))} stops at ${human(gone)}, ${options.noDataAlertName} fires ${human(fired.t - gone)} later`,
+    series: seriesEntries(r.series),
+    alerts: [
+      assertion(r.at(5 * MINUTE), 'data present'),
+      assertion(r.at(fired.t - grid.evalMs), 'absent, still pending'),
+      assertion(fired, `firing: 5m lookback plus for: ${options.noDataFor}`),
+    ],
+    samples: [],
+    facts: { noDataAfterMs: fired.t - gone },
+  };
+}
+
+/** The min-events guard: a total outage at low traffic stays quiet until the long window holds enough events. */
+function lowTrafficScenario(ctx: Context): RuleTestScenario | undefined {
+  const { slo, grid } = ctx;
+  if (slo.minEvents <= 0) return undefined;
+  const perStep = Math.max(1, Math.ceil(slo.minEvents / 30));
+  const cap = ceilTo(Math.ceil(slo.minEvents / perStep) * grid.sampleMs + 30 * MINUTE, grid.evalMs);
+  const r = run(
+    ctx,
+    groups(ctx, cap, () => ({ total: perStep, bad: perStep })),
+    cap,
+  );
+  const first = r.ticks.find((tick) => ownFiring(tick, slo).length > 0);
+  if (first === undefined)
+    throw new Error(`SLO "${slo.id}": the low-traffic outage never alerts within ${human(cap)}`);
+  const before = r.at(first.t - grid.evalMs);
+  // The claim holds only if every tier's ratios were already over threshold: the guard alone held them.
+  const heldByGuard = slo.tiers.every((tier) => {
+    const over = (ms: number): boolean =>
+      [...errorRatios(slo, r.series, before.t, ms).values()].some((g) => g.value > Number(tier.threshold));
+    return over(tier.longWindowMs) && over(tier.shortWindowMs);
+  });
+  if (!heldByGuard)
+    throw new Error(
+      `internal: SLO "${slo.id}": the low-traffic scenario is not held by the min-events guard alone`,
+    );
+  return {
+    key: 'low-traffic',
+    name: `${slo.id}: a 100% outage at ${perStep} events/min stays quiet while the long windows hold fewer than ${slo.minEvents} events, then alerts at ${human(first.t)}${describeGroups(slo)}`,
+    series: seriesEntries(r.series),
+    alerts: [
+      burnAssertion(
+        ctx,
+        before,
+        `every ratio is over its threshold, but fewer than ${slo.minEvents} events: no alert`,
+      ),
+      burnAssertion(ctx, first, `the long windows now hold ${slo.minEvents} events`),
+    ],
+    samples: [],
+    facts: { alertAfterMs: first.t },
+  };
+}
+
+/** Steady traffic with `burn` × the error budget bad, as whole events; the burn actually used. */
+function burnStep(ctx: Context, burn: number): { step: Step; burn: number } {
+  const budget = Number(ctx.slo.errorBudget);
+  const bad = Math.round(burn * budget * ctx.traffic);
+  return { step: { total: ctx.traffic, bad }, burn: bad / (ctx.traffic * budget) };
+}
+
+function burnText(burn: number): string {
+  return `${goFormatG(burn, 4)}x`;
+}
+
+/** (c): a steady 0.5× burn over the longest window never pages. Also checks the recorded series. */
+function halfBurnScenario(ctx: Context): RuleTestScenario {
+  const { slo, grid } = ctx;
+  const { step, burn } = burnStep(ctx, 0.5);
+  const longest = Math.max(...slo.tiers.map((t) => t.longWindowMs));
+  const until = ceilTo(longest + grid.evalMs, grid.evalMs);
+  const r = run(
+    ctx,
+    groups(ctx, until, () => step),
+    until,
+  );
+  const paged = r.ticks.find((tick) => tick.burn.some((f) => isPage(f, slo)));
+  if (paged !== undefined)
+    throw new Error(`SLO "${slo.id}": a ${burnText(burn)} burn pages at ${human(paged.t)}`);
+  const times = [...new Set([...slo.tiers.map((t) => ceilTo(t.longWindowMs, grid.evalMs)), until])].sort(
+    (a, b) => a - b,
+  );
+  const ticket = r.ticks.some((tick) => ownFiring(tick, slo).length > 0);
+  return {
+    key: 'half-burn',
+    name: `${slo.id}: a steady ${burnText(burn)} burn for ${human(until)} never pages${ticket ? ' (a ticket tier whose factor is under 0.5 fires)' : ' and raises no ticket'}${describeGroups(slo)}`,
+    series: seriesEntries(r.series),
+    alerts: times.map((t) => burnAssertion(ctx, r.at(t), `${human(t)} of ${burnText(burn)} burn`)),
+    samples: recordedSamples(ctx, r, until),
+    facts: { burn },
+  };
+}
+
+/** (d): after a healthy history, a burn just above the lowest factor raises that tier and no page. */
+function slowBurnScenario(ctx: Context): RuleTestScenario {
+  const { slo, grid } = ctx;
+  const byFactor = [...slo.tiers].sort((a, b) => a.factorValue - b.factorValue);
+  const lowest = byFactor[0] as AlertTier;
+  const next = byFactor.find((t) => t.factorValue > lowest.factorValue);
+  const target = Math.min(
+    lowest.factorValue * 1.2,
+    next !== undefined ? (lowest.factorValue + next.factorValue) / 2 : Infinity,
+  );
+  const { step, burn } = burnStep(ctx, target);
+  const t0 = ceilTo(Math.max(...slo.tiers.map((t) => t.longWindowMs)), grid.evalMs);
+  const k0 = stepAt(t0, grid.sampleMs);
+  const healthy: Step = { total: ctx.traffic, bad: 0 };
+  const plan = (until: number): GroupPlan[] => groups(ctx, until, (k) => (k >= k0 ? step : healthy));
+  const cap = t0 + 2 * lowest.longWindowMs + grid.evalMs;
+  const first = run(ctx, plan(cap), cap).ticks.find((tick) => ownFiring(tick, slo, lowest).length > 0);
+  if (first === undefined)
+    throw new Error(`SLO "${slo.id}": a ${burnText(burn)} burn never raises ${lowest.name}`);
+  const until = first.t + grid.evalMs;
+  const r = run(ctx, plan(until), until);
+  const paged = r.ticks.some((tick) => tick.burn.some((f) => isPage(f, slo)));
+  const what = lowest.severity === 'ticket' ? 'ticket' : 'page';
+  return {
+    key: 'slow-burn',
+    name: `${slo.id}: after ${human(t0)} healthy, a sustained ${burnText(burn)} burn (over the ${lowest.factor}x of ${lowest.name}) raises the ${what} after ${human(first.t - t0)}${paged ? '' : ' and never pages'}${describeGroups(slo)}`,
+    series: seriesEntries(r.series),
+    alerts: [
+      burnAssertion(ctx, r.at(t0), 'healthy until now'),
+      burnAssertion(ctx, r.at(first.t - grid.evalMs), `one evaluation before ${lowest.name}`),
+      burnAssertion(ctx, r.at(first.t), `${lowest.name} fires`),
+      burnAssertion(ctx, r.at(until), 'still firing'),
+    ],
+    samples: [],
+    facts: { burn, firedAfterMs: first.t - t0 },
+  };
+}
+
+/** After a full healthy history, a 100% outage fires every tier; after recovery the pages resolve. */
+function fullOutageScenario(ctx: Context): RuleTestScenario {
+  const { slo, grid } = ctx;
+  const longest = Math.max(...slo.tiers.map((t) => t.longWindowMs));
+  const t0 = ceilTo(longest, grid.evalMs);
+  const k0 = stepAt(t0, grid.sampleMs);
+  const full: Step = { total: ctx.traffic, bad: ctx.traffic };
+  const healthy: Step = { total: ctx.traffic, bad: 0 };
+  const cap = t0 + longest + grid.evalMs;
+  const probe = run(
+    ctx,
+    groups(ctx, cap, (k) => (k >= k0 ? full : healthy)),
+    cap,
+  );
+  const firsts = new Map<AlertTier, number>();
+  for (const tick of probe.ticks) {
+    for (const f of ownFiring(tick, slo))
+      if (f.tier !== undefined && !firsts.has(f.tier)) firsts.set(f.tier, tick.t);
+    if (firsts.size === slo.tiers.length) break;
+  }
+  const missing = slo.tiers.filter((t) => !firsts.has(t));
+  if (missing.length > 0) {
+    throw new Error(
+      `SLO "${slo.id}": ${missing.map((t) => t.name).join(', ')} never fire during a 100% outage`,
+    );
+  }
+  const recovery = Math.max(...firsts.values());
+  const k1 = stepAt(recovery, grid.sampleMs);
+  const pages = slo.tiers.filter((t) => t.severity === 'page');
+  const until =
+    recovery +
+    ceilTo(Math.max(0, ...pages.map((t) => t.shortWindowMs + forMs(t))) + 2 * grid.evalMs, grid.evalMs);
+  const r = run(
+    ctx,
+    groups(ctx, until, (k) => (k >= k0 && k < k1 ? full : healthy)),
+    until,
+  );
+  const times = [...new Set(firsts.values())].sort((a, b) => a - b);
+  const alerts = [
+    burnAssertion(ctx, r.at(t0), 'healthy for the longest window'),
+    ...times.map((t) => {
+      const names = slo.tiers.filter((tier) => firsts.get(tier) === t).map((tier) => tier.name);
+      return burnAssertion(
+        ctx,
+        r.at(t),
+        `${names.join(', ')} ${names.length > 1 ? 'fire' : 'fires'} ${human(t - t0)} into the outage`,
+      );
+    }),
+  ];
+  const resolved = r.ticks.find((tick) => tick.t > recovery && !tick.burn.some((f) => isPage(f, slo)));
+  if (resolved !== undefined && pages.length > 0) {
+    alerts.push(
+      burnAssertion(
+        ctx,
+        resolved,
+        `recovered at ${human(recovery)}: no page ${human(resolved.t - recovery)} later`,
+      ),
+    );
+  }
+  const each = slo.tiers.map((t) => `${t.name} after ${human((firsts.get(t) as number) - t0)}`).join(', ');
+  return {
+    key: 'full-outage',
+    name: `${slo.id}: a 100% outage after ${human(t0)} healthy fires every tier (${each})${describeGroups(slo)}`,
+    series: seriesEntries(r.series),
+    alerts,
+    samples: [],
+    facts: Object.fromEntries(slo.tiers.map((t) => [`${t.name}AfterMs`, (firsts.get(t) as number) - t0])),
+  };
+}
+
+/** promql_expr_test entries: the recorded ratio of every tier window, the current burn rate and the metadata. */
+function recordedSamples(ctx: Context, r: Run, t: number): SampleAssertion[] {
+  const { slo } = ctx;
+  const id = { slo_id: slo.id, slo_service: slo.service };
+  const select = `{slo_id=${quote(slo.id)}}`;
+  const ms = (w: string): number => parsePrometheusDuration(w) as number;
+  const windows = [...new Set(slo.tiers.flatMap((tier) => [tier.shortWindow, tier.longWindow]))].sort(
+    (a, b) => ms(a) - ms(b),
+  );
+  const out: SampleAssertion[] = windows.map((w) => {
+    const name = SLO_SERIES.errorRatio(w);
+    return {
+      evalTimeMs: t,
+      expr: `${name}${select}`,
+      samples: [...errorRatios(slo, r.series, t, ms(w)).values()].map((g) => ({
+        labels: seriesText({ __name__: name, ...id, slo_window: w, ...g.labels }),
+        value: g.value,
+      })),
+    };
+  });
+  const base = baseWindow(slo);
+  out.push({
+    evalTimeMs: t,
+    expr: `${SLO_SERIES.currentBurnRate}${select}`,
+    samples: [...errorRatios(slo, r.series, t, ms(base)).values()].map((g) => ({
+      labels: seriesText({ __name__: SLO_SERIES.currentBurnRate, ...id, slo_window: base, ...g.labels }),
+      value: g.value / Number(slo.errorBudget),
+    })),
+  });
+  const constant = (name: string, value: number): SampleAssertion => ({
+    evalTimeMs: t,
+    expr: `${name}${select}`,
+    samples: [{ labels: seriesText({ __name__: name, ...id }), value }],
+  });
+  out.push(
+    constant(SLO_SERIES.objective, slo.objective),
+    constant(SLO_SERIES.errorBudget, Number(slo.errorBudget)),
+    constant(SLO_SERIES.timePeriod, slo.windowMs / 1000),
+  );
+  return out;
+}
+
+function seriesEntries(series: readonly SimSeries[]): { series: string; values: string }[] {
+  return series.map((s) => ({ series: seriesText(s.labels), values: valuesText(s.values) }));
+}
+
+// ---- suites -----------------------------------------------------------------------------------------
+
+/** Enough events per step that a 0.5× burn is a whole number of bad events with 3 digits to spare. */
+function trafficFor(slo: SloDefinition): number {
+  let traffic = 10 ** Math.max(3, Math.ceil(Math.log10(1000 / Number(slo.errorBudget))));
+  while (traffic < slo.minEvents) traffic *= 10;
+  return traffic;
+}
+
+function checkWindows(slo: SloDefinition): void {
+  for (const tier of slo.tiers) {
+    for (const ms of [tier.shortWindowMs, tier.longWindowMs]) {
+      // Whole minutes keep range starts off the samples; 5m keeps two 2m samples in every window.
+      if (ms % MINUTE !== 0 || ms < 5 * MINUTE) {
+        throw new Error(
+          `SLO "${slo.id}" tier "${tier.name}": generated tests need alert windows of whole minutes, at least 5m (got ${formatDuration(ms)})`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The `promtool test rules` suites of `slos`, as data: per SLO a fast file (1m evaluations: outage
+ * and recovery, no data, the min-events guard) and a long file (30m evaluations over days: 0.5× burn,
+ * slow burn, full outage firing every tier).
+ */
+export function buildRuleTestSuites(
+  slos: readonly SloDefinition[],
+  options: RuleTestsOptions,
+): RuleTestSuite[] {
+  const resolved = resolveRulesOptions(options);
+  checkDistinctIds(slos);
+  const fileOf = (slo: SloDefinition): string =>
+    typeof options.ruleFile === 'string' ? options.ruleFile : options.ruleFile(slo);
+  const suites: RuleTestSuite[] = [];
+  try {
+    for (const slo of slos) {
+      checkWindows(slo);
+      const ruleFile = fileOf(slo);
+      const ruleSlos = slos.filter((s) => fileOf(s) === ruleFile);
+      const base = { slo, ruleSlos, options: resolved, traffic: trafficFor(slo) };
+      const fast: Context = { ...base, grid: FAST };
+      const long: Context = { ...base, grid: LONG };
+      const fastScenarios = [outageScenario(fast), noDataScenario(fast), lowTrafficScenario(fast)].filter(
+        (s): s is RuleTestScenario => s !== undefined,
+      );
+      suites.push(
+        { fileName: `${slo.id}.test.yml`, slo, ruleFile, grid: FAST, scenarios: fastScenarios },
+        {
+          fileName: `${slo.id}.long.test.yml`,
+          slo,
+          ruleFile,
+          grid: LONG,
+          scenarios: [halfBurnScenario(long), slowBurnScenario(long), fullOutageScenario(long)],
+        },
+      );
+    }
+  } catch (err) {
+    if (err instanceof UnportableSamplesError) {
+      throw new Error(
+        `internal: the synthetic samples would make the tests depend on the Prometheus version (${err.message})`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  return suites;
+}
+
+function sorted(labels: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k] as string]),
+  );
+}
+
+/** YAML text of one suite, with a comment above each check saying why it is there. */
+export function suiteToYaml(suite: RuleTestSuite): string {
+  const doc = new Document(
+    {
+      rule_files: [suite.ruleFile],
+      evaluation_interval: formatDuration(suite.grid.evalMs),
+      tests: suite.scenarios.map((s) => ({
+        name: s.name,
+        interval: `${suite.grid.sampleMs}ms`,
+        input_series: s.series.map((x) => ({ series: x.series, values: x.values })),
+        alert_rule_test: s.alerts.map((a) => ({
+          eval_time: formatDuration(a.evalTimeMs),
+          alertname: a.alertname,
+          exp_alerts: a.alerts.map((e) => ({ exp_labels: sorted(e.labels), exp_annotations: e.annotations })),
+        })),
+        ...(s.samples.length > 0
+          ? {
+              promql_expr_test: s.samples.map((p) => ({
+                expr: p.expr,
+                eval_time: formatDuration(p.evalTimeMs),
+                exp_samples: p.samples.map((x) => ({ labels: x.labels, value: x.value })),
+              })),
+            }
+          : {}),
+      })),
+    },
+    { aliasDuplicateObjects: false },
+  );
+  doc.commentBefore = [
+    GENERATED_HEADER,
+    ` promtool test rules suite for SLO "${suite.slo.id}".`,
+    ...SAMPLING_NOTE,
+  ].join('\n');
+  const tests = doc.get('tests', true);
+  if (isSeq(tests)) {
+    suite.scenarios.forEach((scenario, i) => {
+      const node = tests.items[i];
+      const checks = isMap(node) ? node.get('alert_rule_test', true) : undefined;
+      if (!isSeq(checks)) return;
+      scenario.alerts.forEach((a, j) => {
+        const item = checks.items[j];
+        if (isMap(item)) item.commentBefore = ` ${a.comment}`;
+      });
+    });
+  }
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * `promtool test rules` suites for `slos`, as `{ fileName: yaml }`: per SLO `<id>.test.yml` (1m
+ * evaluations: a 100% outage pages and the page resolves after recovery, the no-data alert, the
+ * min-events guard) and `<id>.long.test.yml` (30m evaluations over days: a 0.5× burn never pages, a
+ * burn just over the lowest factor raises its tier, a full outage fires every tier). Every expected
+ * alert lists its exact labels and expanded annotations. Write the files beside the rule file(s) and
+ * run `promtool test rules *.test.yml`.
+ */
+export function generateRuleTests(
+  slos: readonly SloDefinition[],
+  options: RuleTestsOptions,
+): Record<string, string> {
+  return Object.fromEntries(buildRuleTestSuites(slos, options).map((s) => [s.fileName, suiteToYaml(s)]));
+}
