@@ -240,6 +240,32 @@ describe('generated promtool suites', () => {
     expect(low?.name).toContain('fewer than 200 events');
   });
 
+  it('still pass for a page tier slower than 0.5x and a min-events guard of a few events', async () => {
+    const edge = defineSlo({
+      id: 'edge',
+      service: 'edge',
+      description: 'A 3d SLO whose page tier pages on a slow burn.',
+      objective: 0.99,
+      window: '3d',
+      sli: {
+        kind: 'ratio',
+        total: { metric: 'x_total' },
+        bad: { metric: 'x_total', matchers: { outcome: 'failure' } },
+      },
+      minEvents: 3,
+      tiers: [
+        { name: 'page-fast', severity: 'page', shortWindow: '5m', longWindow: '1h', budgetPercent: 2 },
+        { name: 'page-creep', severity: 'page', shortWindow: '30m', longWindow: '6h', budgetPercent: 3 },
+        { name: 'ticket-slow', severity: 'ticket', shortWindow: '6h', longWindow: '3d', budgetPercent: 10 },
+      ],
+    });
+    const suites = buildRuleTestSuites([edge], { ruleFile: 'edge.rules.yml' });
+    const half = suites.flatMap((s) => s.scenarios).find((s) => s.key === 'half-burn');
+    expect(half?.name).toContain("a page tier's factor is under 0.5");
+    const { dir, rules, tests } = await writePerSlo([edge]);
+    await expectPromtoolPasses(dir, rules, tests);
+  });
+
   it('refuse windows the synthetic samples cannot resolve', () => {
     const tiny = defineSlo({
       id: 'tiny',
