@@ -88,17 +88,20 @@ interface Grid {
   readonly sampleMs: number;
   readonly evalMs: number;
 }
-/** Minute evaluations for detection and recovery times; 1m + 1ms samples (see {@link SAMPLING_NOTE}). */
+/** Minute evaluations for detection and recovery times; 1m + 1ms samples (see {@link samplingNote}). */
 const FAST: Grid = { sampleMs: MINUTE + 1, evalMs: MINUTE };
 /** Half-hour evaluations over days; 2m + 1ms samples still put two in every 5m window. */
 const LONG: Grid = { sampleMs: 2 * MINUTE + 1, evalMs: 30 * MINUTE };
 
-const SAMPLING_NOTE = [
-  ' Series are sampled every whole minutes + 1ms, so no sample ever sits exactly on a range boundary',
-  ' and Prometheus 2 (closed ranges) and 3 (left-open ranges) compute the same values. Counters start',
-  ' high enough that rate() never extrapolates to a zero point. Expected alerts, values and',
-  ' annotations were computed by replaying Prometheus arithmetic over these samples.',
-];
+/** The header comment explaining how the synthetic series were built. */
+function samplingNote(grid: Grid): string[] {
+  return [
+    ` Samples every ${grid.sampleMs}ms (whole minutes + 1ms, first one at ${grid.sampleMs}ms): no sample ever sits on`,
+    ' a range boundary, so the values do not depend on ranges being closed (Prometheus 2) or left-open',
+    ' (Prometheus 3). Counters start at ten times their largest step, so rate() never extrapolates to a',
+    ' zero point. Expected alerts, values and annotations replay Prometheus arithmetic over these samples.',
+  ];
+}
 
 // ---- Go formatting --------------------------------------------------------------------------------
 
@@ -1091,7 +1094,7 @@ export function suiteToYaml(suite: RuleTestSuite): string {
   doc.commentBefore = [
     GENERATED_HEADER,
     ` promtool test rules suite for SLO "${suite.slo.id}".`,
-    ...SAMPLING_NOTE,
+    ...samplingNote(suite.grid),
   ].join('\n');
   const tests = doc.get('tests', true);
   if (isSeq(tests)) {
