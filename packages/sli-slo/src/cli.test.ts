@@ -234,6 +234,15 @@ describe('autoweave-slo validate', () => {
     expect(result.stdout).toContain('valid.yaml: 5 SLOs valid');
   });
 
+  it('exits 1 when valid definitions cannot be turned into rules and tests', async () => {
+    await file('ungeneratable.json', JSON.stringify([{ ...checkout, groupBy: ['outcome'] }]));
+    const result = await cli('validate', 'ungeneratable.json');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /ungeneratable.json: cannot generate rules and tests: .*groupBy label "outcome" is also a matcher/,
+    );
+  });
+
   it('checks metric names and latency buckets against --catalog', async () => {
     await file(
       'catalog.json',

@@ -74,7 +74,8 @@ ${SLO_FILE_NOTE}
   validate: `Usage: autoweave-slo validate FILE... [--catalog FILE]
 
 Checks SLO definition files: every problem of every definition is listed with the SLO id and the
-field to change (exit 1); a summary of each SLO is printed when all are valid (exit 0).
+field to change, and the rules and promtool suites are generated in memory to prove they can be
+(exit 1 on any problem); a summary of each SLO is printed when all are valid (exit 0).
 
 Options:
   --catalog FILE   also check metric names, types, labels and latency buckets against a JSON or
@@ -321,6 +322,14 @@ async function validate(args: readonly string[], io: Required<CliIo>): Promise<n
         `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} against the metric catalog\n`,
       );
       for (const p of problems) io.stderr.write(`  ${formatProblem(p)}\n`);
+      failed++;
+      continue;
+    }
+    try {
+      // Some definitions are valid yet cannot be turned into rules or tests; say so now, not at generate.
+      generateSloFiles(slos);
+    } catch (error) {
+      io.stderr.write(`${file}: cannot generate rules and tests: ${(error as Error).message}\n`);
       failed++;
       continue;
     }
