@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { runCli } from './cli';
@@ -303,13 +303,18 @@ describe('the built bin', () => {
     expect(paths.filter((p) => p.includes('.test.'))).toEqual([]);
   }, 60_000);
 
-  it('runs from another directory through a symlink, as npm links a global bin, and exits with its status', async () => {
+  it('runs through a symlink by its shebang, as npm links a global bin, from another directory, with its exit status', async () => {
     const binDir = join(dir, 'global-bin');
     await mkdir(binDir, { recursive: true });
     const link = join(binDir, 'autoweave-slo');
     await symlink(BIN, link);
     const out = join(dir, 'bin-out');
-    const ok = await run(process.execPath, [link, 'generate', '--defaults', '--out', out], { cwd: binDir });
+    // Run the link itself, as a shell would: the kernel reads the shebang and env finds node on PATH.
+    const env = {
+      ...process.env,
+      PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`,
+    };
+    const ok = await run(link, ['generate', '--defaults', '--out', out], { cwd: binDir, env });
     expect(ok.stdout).toContain(`wrote ${join(out, 'rules/availability.yml')}`);
     expect((await readdir(out)).sort()).toEqual([
       'alertmanager-inhibit.yml',
@@ -317,7 +322,7 @@ describe('the built bin', () => {
       'rules',
       'tests',
     ]);
-    const usage = await run(process.execPath, [link, 'nope'], { cwd: tmpdir() }).catch(
+    const usage = await run(link, ['nope'], { cwd: tmpdir(), env }).catch(
       (error: { code: number; stderr: string }) => error,
     );
     expect(usage).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command "nope"/) });
