@@ -6,6 +6,7 @@ import { machine, OPS_PER_SAMPLE, pairTable, runPair, type PairResult } from './
 import { signalPairs, type SpanNotes } from './signals.js';
 import { limitPairs } from './tenant-limits.js';
 import { redactionPairs } from './redaction.js';
+import { sloMemory, sloPairs } from './slo.js';
 
 interface RssResult {
   spans: number;
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const notes: SpanNotes[] = [];
   const results: PairResult[] = [];
-  for (const pair of [...signalPairs(notes), ...limitPairs(), ...redactionPairs()].filter(
+  for (const pair of [...signalPairs(notes), ...limitPairs(), ...redactionPairs(), ...sloPairs()].filter(
     (p) => only === undefined || p.name.includes(only),
   )) {
     process.stderr.write(`bench: ${pair.name} … `);
@@ -44,6 +45,10 @@ async function main(): Promise<void> {
   ) as RssResult;
   process.stderr.write(`${rss.growthMiB.toFixed(1)} MiB\n`);
 
+  process.stderr.write('bench: SLO evaluator heap after 1e5 and 1e7 events … ');
+  const slo = sloMemory();
+  process.stderr.write(`${slo.growthMiB.toFixed(2)} MiB growth\n`);
+
   const fmtDrops = (d: Record<string, number>) =>
     Object.entries(d)
       .filter(([, n]) => n > 0)
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
 Measured by \`pnpm bench\` (\`bench/src\`), on ${new Date().toISOString().slice(0, 10)}, on: ${machine()}.
 Each row runs the instrumented operation and the same code without instrumentation in one tinybench run
 (${OPS_PER_SAMPLE} operations per sample, medians); "added" is the difference of the medians, "ratio" is
-instrumented ÷ baseline. Budgets are the ones the issues set (2: signals, 3: tenant policies). Figures move by up to ±50% between runs on this
+instrumented ÷ baseline. Budgets are the ones the issues set (2: signals, 3: tenant policies, 4: SLOs). Figures move by up to ±50% between runs on this
 shared 2-core machine; rerun before quoting one.
 
 ## Per-operation cost
@@ -91,6 +96,18 @@ JSON log lines (Loki URL with nothing listening, stdout discarded), in ${rss.sec
 
 Spans dropped: ${fmtDrops(rss.spansDropped)}. Log records dropped for Loki: ${fmtDrops(rss.logsDropped)}
 (${rss.logsBuffered.toLocaleString('en')} still buffered at the end, up to the buffer's bound).
+
+## SLO evaluator memory
+
+One SLO with ${slo.groups} groups and ${slo.windows} windows, heap after a forced GC, on a clock that advances
+1 ms per event so every window's buckets roll over:
+
+| events | heap | growth from ${slo.eventsSmall.toLocaleString('en')} events | independent of event count |
+| ---: | ---: | ---: | :---: |
+| ${slo.eventsSmall.toLocaleString('en')} | ${slo.heapAfterSmallMiB.toFixed(2)} MiB | – | – |
+| ${slo.eventsLarge.toLocaleString('en')} | ${slo.heapAfterLargeMiB.toFixed(2)} MiB | ${slo.growthMiB.toFixed(2)} MiB | ${Math.abs(slo.growthMiB) < 1 ? 'yes' : '**no**'} |
+
+The ${slo.eventsLarge.toLocaleString('en')} events took ${slo.seconds.toFixed(2)} s.
 `;
   const out = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
   writeFileSync(out, doc);
