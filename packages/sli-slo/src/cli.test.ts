@@ -12,6 +12,7 @@ import { SLO_FILES, generateSloFiles } from './generate';
 import { loadSlos } from './load';
 import { toOpenSlo, toSloInput } from './openslo';
 import type { SloInput } from './types';
+import { CHECKOUT_ERRORS } from './test-fixtures/checkout';
 
 const run = promisify(execFile);
 const PACKAGE_DIR = join(__dirname, '..');
@@ -48,17 +49,7 @@ async function file(name: string, text: string): Promise<string> {
   return path;
 }
 
-const checkout: SloInput = {
-  id: 'checkout-errors',
-  service: 'checkout',
-  description: 'Checkout requests succeed.',
-  objective: 0.999,
-  sli: {
-    kind: 'ratio',
-    total: { metric: 'checkout_requests_total' },
-    bad: { metric: 'checkout_requests_total', matchers: { outcome: 'error' } },
-  },
-};
+const checkout: SloInput = CHECKOUT_ERRORS;
 
 describe('autoweave-slo usage', () => {
   it('prints the usage for --help, and each command its own', async () => {

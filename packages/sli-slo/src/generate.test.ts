@@ -4,17 +4,10 @@ import { defineSlo } from './define';
 import { GENERATED_FIRST_LINE, generateSloFiles, ruleFileOf } from './generate';
 import { fromOpenSlo } from './openslo';
 import type { SloDefinition } from './types';
+import { CHECKOUT_ERRORS } from './test-fixtures/checkout';
 
 const checkout: SloDefinition = defineSlo({
-  id: 'checkout-errors',
-  service: 'checkout',
-  description: 'Checkout requests succeed.',
-  objective: 0.999,
-  sli: {
-    kind: 'ratio',
-    total: { metric: 'checkout_requests_total' },
-    bad: { metric: 'checkout_requests_total', matchers: { outcome: 'error' } },
-  },
+  ...CHECKOUT_ERRORS,
   groupBy: ['tenant_id'],
 });
 

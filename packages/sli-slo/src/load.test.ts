@@ -7,6 +7,7 @@ import { SloDefinitionError, defineSlos } from './define';
 import { SloFileError, loadSlos } from './load';
 import { OpenSloError, toOpenSlo, toSloInput } from './openslo';
 import type { SloInput } from './types';
+import { CHECKOUT_ERRORS } from './test-fixtures/checkout';
 
 let dir: string;
 beforeAll(async () => {
@@ -33,15 +34,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 const checkout: SloInput = {
-  id: 'checkout-errors',
-  service: 'checkout',
-  description: 'Checkout requests succeed.',
-  objective: 0.999,
-  sli: {
-    kind: 'ratio',
-    total: { metric: 'checkout_requests_total' },
-    bad: { metric: 'checkout_requests_total', matchers: { outcome: 'error' } },
-  },
+  ...CHECKOUT_ERRORS,
   groupBy: ['tenant_id'],
   labels: { team: 'payments' },
 };
