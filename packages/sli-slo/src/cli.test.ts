@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -298,6 +298,8 @@ describe('the built bin', () => {
     const binDir = join(dir, 'global-bin');
     await mkdir(binDir, { recursive: true });
     const link = join(binDir, 'autoweave-slo');
+    // npm's bin linker makes the target executable when it links it (tsc writes it 0644).
+    await chmod(BIN, 0o755);
     await symlink(BIN, link);
     const out = join(dir, 'bin-out');
     // Run the link itself, as a shell would: the kernel reads the shebang and env finds node on PATH.
