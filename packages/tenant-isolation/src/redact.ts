@@ -223,6 +223,33 @@ const ALREADY_MASKED = /^\[(?:redacted|filtered|hidden|masked|removed|sensitive|
 const NOT_SECRET_NAME_ENDINGS = ['pagetoken', 'nexttoken', 'continuationtoken', 'cursortoken'];
 const AUTH_SCHEMES = /^(?:Bearer|Basic|Digest|Token|Negotiate|ApiKey|AWS4-HMAC-SHA256)$/i;
 
+/**
+ * Rebuilds a string with ranges replaced, left to right, without copying anything when nothing was
+ * replaced. Reused across scans (`reset`) so redacting a clean line allocates nothing here.
+ */
+class Splicer {
+  private s = '';
+  private out = '';
+  /** End of the last replaced range: nothing before it may be replaced again. */
+  last = 0;
+
+  reset(s: string): this {
+    this.s = s;
+    this.out = '';
+    this.last = 0;
+    return this;
+  }
+
+  replace(start: number, end: number, mask: string): void {
+    this.out += this.s.slice(this.last, start) + mask;
+    this.last = end;
+  }
+
+  result(): string {
+    return this.last === 0 ? this.s : this.out + this.s.slice(this.last);
+  }
+}
+
 /** Creates a redactor. See `RedactorOptions` for the limits; nothing it returns ever throws. */
 export function createRedactor(options: RedactorOptions = {}): Redactor {
   const maxDepth = positiveInteger('maxDepth', options.maxDepth, 8);
@@ -298,6 +325,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
   // ---- strings -------------------------------------------------------------------------------
 
+  // One per redactor: the scans run one at a time and never nest, so they can share it.
+  const splicer = new Splicer();
+
   const text = (value: string, maskIps: boolean): string => {
     let s = value;
     let clipped = false;
@@ -320,44 +350,38 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   const structured = (s: string): string => {
     const re = STRUCTURED;
     re.lastIndex = 0;
-    let out = '';
-    let last = 0;
+    const edit = splicer.reset(s);
     let m: RegExpExecArray | null;
     while ((m = re.exec(s)) !== null) {
       const found = m[0];
       const start = m.index;
       const c0 = found.charCodeAt(0);
       if (c0 === 58 /* : */) {
-        out += s.slice(last, start) + '://' + REDACTION_MASKS.secret + '@';
+        edit.replace(start, re.lastIndex, '://' + REDACTION_MASKS.secret + '@');
         counts.secret++;
-        last = re.lastIndex;
       } else if (c0 === 101 /* e */ && found.startsWith('eyJ')) {
-        out += s.slice(last, start) + REDACTION_MASKS.jwt;
+        edit.replace(start, re.lastIndex, REDACTION_MASKS.jwt);
         counts.jwt++;
-        last = re.lastIndex;
       } else if (c0 === 66 || c0 === 98 /* B b */) {
         // `Bearer`/`Basic` and whitespace matched; the credential is the token after it, if it looks like one.
         const tokenStart = re.lastIndex;
         const tokenEnd = credentialEnd(s, tokenStart);
         if (!looksLikeCredential(s, tokenStart, tokenEnd)) continue;
-        out += s.slice(last, tokenStart) + REDACTION_MASKS.bearer;
+        edit.replace(tokenStart, tokenEnd, REDACTION_MASKS.bearer);
         counts.bearer++;
-        last = tokenEnd;
         re.lastIndex = tokenEnd;
       } else {
-        out += s.slice(last, start) + REDACTION_MASKS.api_key;
+        edit.replace(start, re.lastIndex, REDACTION_MASKS.api_key);
         counts.api_key++;
-        last = re.lastIndex;
       }
     }
-    return last === 0 ? s : out + s.slice(last);
+    return edit.result();
   };
 
   const keyValues = (s: string): string => {
     const re = KEY_VALUE;
     re.lastIndex = 0;
-    let out = '';
-    let last = 0;
+    const edit = splicer.reset(s);
     let m: RegExpExecArray | null;
     while ((m = re.exec(s)) !== null) {
       const word = (m[1] ?? '').toLowerCase();
@@ -367,38 +391,34 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       if (ALREADY_MASKED.test(s.slice(valueStart, valueStart + 16))) continue;
       const valueEnd = secretValueEnd(s, valueStart, m[3] ?? '', word);
       if (valueEnd <= valueStart || isHarmlessValue(s.slice(valueStart, valueEnd))) continue;
-      out += s.slice(last, valueStart) + REDACTION_MASKS.secret;
+      edit.replace(valueStart, valueEnd, REDACTION_MASKS.secret);
       counts.secret++;
-      last = valueEnd;
       re.lastIndex = valueEnd;
     }
-    return last === 0 ? s : out + s.slice(last);
+    return edit.result();
   };
 
   const emails = (s: string): string => {
-    let out = '';
-    let last = 0;
+    const edit = splicer.reset(s);
     let at = s.indexOf('@');
     while (at !== -1) {
       let a = at;
-      while (a > last && isLocalPartChar(s.charCodeAt(a - 1))) a--;
+      while (a > edit.last && isLocalPartChar(s.charCodeAt(a - 1))) a--;
       while (a < at && s.charCodeAt(a) === 46 /* . */) a++;
       const b = emailDomainEnd(s, at + 1);
       if (a < at && b > at + 1) {
-        out += s.slice(last, a) + REDACTION_MASKS.email;
+        edit.replace(a, b, REDACTION_MASKS.email);
         counts.email++;
-        last = b;
         at = s.indexOf('@', b);
       } else at = s.indexOf('@', at + 1);
     }
-    return last === 0 ? s : out + s.slice(last);
+    return edit.result();
   };
 
   const cards = (s: string): string => {
     const re = CARD_CANDIDATE;
     re.lastIndex = 0;
-    let out = '';
-    let last = 0;
+    const edit = splicer.reset(s);
     let m: RegExpExecArray | null;
     while ((m = re.exec(s)) !== null) {
       const start = m.index;
@@ -416,20 +436,18 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
           g++;
           continue;
         }
-        out += s.slice(last, runs[2 * g]) + REDACTION_MASKS.card;
+        edit.replace(runs[2 * g]!, runs[2 * matchEnd + 1]!, REDACTION_MASKS.card);
         counts.card++;
-        last = runs[2 * matchEnd + 1]!;
         g = matchEnd + 1;
       }
     }
-    return last === 0 ? s : out + s.slice(last);
+    return edit.result();
   };
 
   const ips = (s: string): string => {
     const re = IP_ADDRESS;
     re.lastIndex = 0;
-    let out = '';
-    let last = 0;
+    const edit = splicer.reset(s);
     let m: RegExpExecArray | null;
     while ((m = re.exec(s)) !== null) {
       const found = m[0];
@@ -438,11 +456,10 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         continue;
       }
       if (found.includes(':') && !(isIPv6(found) && /[0-9A-Fa-f]/.test(found))) continue;
-      out += s.slice(last, m.index) + REDACTION_MASKS.ip;
+      edit.replace(m.index, re.lastIndex, REDACTION_MASKS.ip);
       counts.ip++;
-      last = re.lastIndex;
     }
-    return last === 0 ? s : out + s.slice(last);
+    return edit.result();
   };
 
   // ---- names ---------------------------------------------------------------------------------
