@@ -4,28 +4,39 @@
 import { parsePrometheusDuration } from '@autoweave/tenant-isolation';
 import { Document, isMap, isSeq } from 'yaml';
 import { formatDuration } from './define';
+import { expand, goFormatG } from './go-format';
 import {
-  type LabelMatcher,
-  type Selector,
-  partSelector,
-  quote,
-  renderSelector,
-  totalSelector,
-} from './promql';
+  type Firing,
+  LOOKBACK_MS,
+  type SimSeries,
+  type Tick,
+  UnportableSamplesError,
+  errorRatios,
+  labelKey,
+  sampleTime,
+  simulate,
+} from './prometheus-sim';
+import { quote, renderSelector, totalSelector } from './promql';
 import {
   GENERATED_HEADER,
   SLO_SERIES,
   type PrometheusRulesOptions,
   type ResolvedRulesOptions,
-  type TemplatePart,
   baseWindow,
   burnAnnotationParts,
-  burnAlertLabels,
   checkDistinctIds,
-  noDataAlertLabels,
   noDataAnnotationParts,
   resolveRulesOptions,
 } from './rules';
+import {
+  type GroupPlan,
+  type Step,
+  samplesUntil,
+  seriesForGroup,
+  seriesText,
+  stepAt,
+  valuesText,
+} from './synthetic-series';
 import type { AlertTier, SloDefinition } from './types';
 
 export interface RuleTestsOptions extends PrometheusRulesOptions {
@@ -81,7 +92,6 @@ export interface RuleTestSuite {
 }
 
 const MINUTE = 60_000;
-const LOOKBACK_MS = 5 * MINUTE;
 
 /** Sample and evaluation intervals of a suite. */
 interface Grid {
@@ -101,450 +111,6 @@ function samplingNote(grid: Grid): string[] {
     ' (Prometheus 3). Counters start at ten times their largest step, so rate() never extrapolates to a',
     ' zero point. Expected alerts, values and annotations replay Prometheus arithmetic over these samples.',
   ];
-}
-
-// ---- Go formatting --------------------------------------------------------------------------------
-
-/** Exact decimal digits and point position of a positive finite double: value = 0.DIGITS × 10^dp. */
-function exactDecimal(x: number): { digits: string; dp: number } {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const exponentBits = Number((bits >> 52n) & 0x7ffn);
-  const fraction = bits & ((1n << 52n) - 1n);
-  const mantissa = exponentBits === 0 ? fraction : fraction | (1n << 52n);
-  const e2 = exponentBits === 0 ? -1074 : exponentBits - 1075;
-  let digits: string;
-  let dp: number;
-  if (e2 >= 0) {
-    digits = (mantissa << BigInt(e2)).toString();
-    dp = digits.length;
-  } else {
-    const scaled = (mantissa * 5n ** BigInt(-e2)).toString();
-    digits = scaled;
-    dp = scaled.length + e2;
-  }
-  const trimmed = digits.replace(/0+$/, '');
-  return { digits: trimmed === '' ? '0' : trimmed, dp };
-}
-
-/** Go's `fmt.Sprintf("%.<prec>g", x)`: round half to even on the exact value, trailing zeros dropped. */
-export function goFormatG(x: number, prec: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (x === Infinity) return '+Inf';
-  if (x === -Infinity) return '-Inf';
-  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const negative = x < 0;
-  let { digits, dp } = exactDecimal(Math.abs(x));
-  if (digits.length > prec) {
-    const kept = digits.slice(0, prec);
-    const rest = digits.slice(prec);
-    const half = rest[0] === '5' && /^5$/.test(rest);
-    const up =
-      rest[0] !== undefined &&
-      (rest[0] > '5' || (rest[0] === '5' && !half) || (half && Number(kept[prec - 1]) % 2 === 1));
-    let n = BigInt(kept);
-    if (up) n += 1n;
-    let text = n.toString();
-    if (text.length > prec) {
-      dp += 1;
-      text = text.slice(0, prec);
-    }
-    digits = text.replace(/0+$/, '') || '0';
-  }
-  const nd = digits.length;
-  let eprec = prec;
-  if (eprec > nd && nd >= dp) eprec = nd;
-  const exp = dp - 1;
-  let out: string;
-  if (exp < -4 || exp >= eprec) {
-    const p = Math.min(prec, nd);
-    const mantissa = p > 1 ? `${digits[0]}.${digits.slice(1, p)}` : (digits[0] as string);
-    out = `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  } else {
-    const p = prec > dp ? nd : prec;
-    const decimals = Math.max(p - dp, 0);
-    const padded = dp <= 0 ? `${'0'.repeat(1 - dp)}${digits}` : digits.padEnd(dp, '0');
-    const intLen = Math.max(dp, 1);
-    const fractionDigits = padded.slice(intLen).padEnd(decimals, '0').slice(0, decimals);
-    out = decimals > 0 ? `${padded.slice(0, intLen)}.${fractionDigits}` : padded.slice(0, intLen);
-  }
-  return negative ? `-${out}` : out;
-}
-
-/** Prometheus' `humanizePercentage` template function. */
-export function humanizePercentage(value: number): string {
-  return `${goFormatG(value * 100, 4)}%`;
-}
-
-function expand(
-  parts: readonly TemplatePart[],
-  value: number,
-  labels: Readonly<Record<string, string>>,
-): string {
-  return parts
-    .map((p) => {
-      if (typeof p === 'string') return p;
-      if ('label' in p) return labels[p.label] ?? '<no value>';
-      return humanizePercentage(value);
-    })
-    .join('');
-}
-
-// ---- series and Prometheus arithmetic ---------------------------------------------------------------
-
-interface SimSeries {
-  /** Labels including `__name__`. */
-  readonly labels: Readonly<Record<string, string>>;
-  /** Value of sample k, taken at {@link sampleTime}(k). */
-  readonly values: readonly number[];
-  readonly intervalMs: number;
-}
-
-/** Sample k is at (k + 1) × interval: nothing at 0, where every range `[w − w, w]` would start. */
-function sampleTime(k: number, intervalMs: number): number {
-  return (k + 1) * intervalMs;
-}
-
-/** Index of the last sample at or before t (−1 when none). */
-function lastIndexAt(t: number, intervalMs: number): number {
-  return Math.floor(t / intervalMs) - 1;
-}
-
-function matches(series: SimSeries, selector: Selector): boolean {
-  if (series.labels['__name__'] !== selector.metric) return false;
-  return selector.matchers.every((m: LabelMatcher) => m.values.includes(series.labels[m.name] ?? ''));
-}
-
-function labelKey(labels: Readonly<Record<string, string>>): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
-    .join(',');
-}
-
-/** Thrown when the synthetic data would make the expectations depend on the Prometheus version. */
-class UnportableSamplesError extends Error {}
-
-/**
- * `rate()`/`increase()` of one series over `[t − range, t]`, as Prometheus computes it
- * (`extrapolatedRate`), or undefined with fewer than two samples. The samples never sit on the range
- * start and never extrapolate to a zero point, which is where Prometheus 2 and 3 differ; both are checked.
- */
-function extrapolated(series: SimSeries, t: number, rangeMs: number, isRate: boolean): number | undefined {
-  const start = t - rangeMs;
-  const interval = series.intervalMs;
-  const first = Math.max(0, Math.ceil(start / interval) - 1);
-  const last = Math.min(series.values.length - 1, lastIndexAt(t, interval));
-  if (sampleTime(first, interval) === start)
-    throw new UnportableSamplesError(`sample on range start ${start}`);
-  if (last - first < 1) return undefined;
-  const firstT = sampleTime(first, interval);
-  const lastT = sampleTime(last, interval);
-  const firstV = series.values[first] as number;
-  const lastV = series.values[last] as number;
-  const result = lastV - firstV;
-  const durationToStart = (firstT - start) / 1000;
-  const durationToEnd = (t - lastT) / 1000;
-  const sampledInterval = (lastT - firstT) / 1000;
-  const averageDurationBetweenSamples = sampledInterval / (last - first);
-  const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
-  if (result > 0 && firstV >= 0) {
-    const durationToZero = sampledInterval * (firstV / result);
-    if (durationToZero < extrapolationThreshold) {
-      throw new UnportableSamplesError(`zero-point extrapolation at ${t}`);
-    }
-  }
-  let extrapolateToInterval = sampledInterval;
-  extrapolateToInterval +=
-    durationToStart < extrapolationThreshold ? durationToStart : averageDurationBetweenSamples / 2;
-  extrapolateToInterval +=
-    durationToEnd < extrapolationThreshold ? durationToEnd : averageDurationBetweenSamples / 2;
-  let factor = extrapolateToInterval / sampledInterval;
-  if (isRate) factor /= rangeMs / 1000;
-  return result * factor;
-}
-
-interface GroupValue {
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** `sum by (groupBy) (fn(selector[range]))`, summed in series label order like Prometheus. */
-function sumBy(
-  all: readonly SimSeries[],
-  selector: Selector,
-  groupBy: readonly string[],
-  t: number,
-  rangeMs: number,
-  isRate: boolean,
-): Map<string, GroupValue> {
-  const out = new Map<string, { labels: Record<string, string>; value: number }>();
-  const selected = all
-    .filter((s) => matches(s, selector))
-    .sort((a, b) => (labelKey(a.labels) < labelKey(b.labels) ? -1 : 1));
-  for (const s of selected) {
-    const v = extrapolated(s, t, rangeMs, isRate);
-    if (v === undefined) continue;
-    const labels: Record<string, string> = {};
-    for (const g of groupBy) {
-      const value = s.labels[g];
-      if (value !== undefined && value !== '') labels[g] = value;
-    }
-    const key = labelKey(labels);
-    const group = out.get(key);
-    if (group === undefined) out.set(key, { labels, value: v });
-    else group.value += v;
-  }
-  return out;
-}
-
-/** The error ratio of `errorRatioExpr`, per group. */
-function errorRatios(
-  slo: SloDefinition,
-  all: readonly SimSeries[],
-  t: number,
-  rangeMs: number,
-): Map<string, GroupValue> {
-  const total = sumBy(all, totalSelector(slo.sli), slo.groupBy, t, rangeMs, true);
-  const part = partSelector(slo.sli);
-  const partRates = sumBy(all, part.selector, slo.groupBy, t, rangeMs, true);
-  const out = new Map<string, GroupValue>();
-  for (const [key, tot] of total) {
-    let p = partRates.get(key)?.value;
-    if (p === undefined) {
-      if (slo.sli.kind === 'latency') continue;
-      p = 0 * tot.value;
-    }
-    const bad = part.kind === 'bad' ? p : tot.value - p;
-    out.set(key, { labels: tot.labels, value: bad / tot.value });
-  }
-  return out;
-}
-
-interface Firing {
-  readonly slo: SloDefinition;
-  readonly tier: AlertTier | undefined;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-interface Tick {
-  readonly t: number;
-  readonly burn: readonly Firing[];
-  readonly noData: readonly Firing[];
-}
-
-interface AlertState {
-  activeAt: number;
-}
-
-function isAbsent(all: readonly SimSeries[], selector: Selector, t: number): boolean {
-  const from = t - LOOKBACK_MS;
-  return !all.some((s) => {
-    if (!matches(s, selector)) return false;
-    if (from > 0 && from % s.intervalMs === 0)
-      throw new UnportableSamplesError(`sample on lookback start ${from}`);
-    const last = Math.min(s.values.length - 1, lastIndexAt(t, s.intervalMs));
-    return last >= 0 && sampleTime(last, s.intervalMs) >= from;
-  });
-}
-
-/** Evaluates every rule group at 0, E, 2E … until `untilMs`, like `promtool test rules`. */
-function simulate(
-  all: readonly SimSeries[],
-  slos: readonly SloDefinition[],
-  options: ResolvedRulesOptions,
-  evalMs: number,
-  untilMs: number,
-): Tick[] {
-  const states = new Map<string, AlertState>();
-  const ticks: Tick[] = [];
-  for (let t = 0; t <= untilMs; t += evalMs) {
-    const burn: Firing[] = [];
-    const noData: Firing[] = [];
-    const seen = new Set<string>();
-    const hold = (key: string, forMs: number): boolean => {
-      seen.add(key);
-      let state = states.get(key);
-      if (state === undefined) {
-        state = { activeAt: t };
-        states.set(key, state);
-      }
-      return t - state.activeAt >= forMs;
-    };
-    for (const slo of slos) {
-      const ratioCache = new Map<number, Map<string, GroupValue>>();
-      const ratio = (ms: number): Map<string, GroupValue> => {
-        let r = ratioCache.get(ms);
-        if (r === undefined) {
-          r = errorRatios(slo, all, t, ms);
-          ratioCache.set(ms, r);
-        }
-        return r;
-      };
-      for (const tier of slo.tiers) {
-        const threshold = Number(tier.threshold);
-        const long = ratio(tier.longWindowMs);
-        const short = ratio(tier.shortWindowMs);
-        const events =
-          slo.minEvents > 0
-            ? sumBy(all, totalSelector(slo.sli), slo.groupBy, t, tier.longWindowMs, false)
-            : undefined;
-        for (const [key, l] of long) {
-          const s = short.get(key);
-          if (!(l.value > threshold) || s === undefined || !(s.value > threshold)) continue;
-          if (events !== undefined && !((events.get(key)?.value ?? -Infinity) >= slo.minEvents)) continue;
-          const labels = { ...l.labels, ...burnAlertLabels(slo, tier) };
-          const stateKey = `${options.burnAlertName}|${labelKey(labels)}`;
-          if (hold(stateKey, tier.for !== undefined ? (parsePrometheusDuration(tier.for) as number) : 0)) {
-            burn.push({ slo, tier, labels, value: l.value });
-          }
-        }
-      }
-      const selector = totalSelector(slo.sli);
-      if (isAbsent(all, selector, t)) {
-        const labels: Record<string, string> = {};
-        for (const m of selector.matchers) if (m.values.length === 1) labels[m.name] = m.values[0] as string;
-        Object.assign(labels, noDataAlertLabels(slo));
-        const stateKey = `${options.noDataAlertName}|${labelKey(labels)}`;
-        if (hold(stateKey, options.noDataForMs)) noData.push({ slo, tier: undefined, labels, value: 1 });
-      }
-    }
-    for (const key of [...states.keys()]) if (!seen.has(key)) states.delete(key);
-    ticks.push({ t, burn, noData });
-  }
-  return ticks;
-}
-
-// ---- synthetic traffic ------------------------------------------------------------------------------
-
-/** Events of one step (between two samples) of one group. */
-interface Step {
-  readonly total: number;
-  readonly bad: number;
-}
-
-interface GroupPlan {
-  readonly labels: Readonly<Record<string, string>>;
-  /** Events of step k (k ≥ 1, between samples k − 1 and k); the step's midpoint is (k + ½) × interval. */
-  readonly step: (k: number) => Step;
-  /** Samples written (the series stops after them). */
-  readonly samples: number;
-}
-
-/** The first step whose midpoint is at or after `t`: an event rate change at `t` starts there. */
-function stepAt(t: number, intervalMs: number): number {
-  return Math.max(1, Math.ceil(t / intervalMs - 0.5));
-}
-
-function samplesUntil(t: number, intervalMs: number): number {
-  return lastIndexAt(t, intervalMs) + 1;
-}
-
-function otherValue(value: string): string {
-  return value === 'other' ? 'other-than-other' : 'other';
-}
-
-/**
- * The series a group's traffic shows up as, for the SLI kind of `slo`. Every counter starts at ten
- * times the largest step, so rate() never extrapolates towards a zero point (Prometheus 2 and 3 do
- * that differently).
- */
-function seriesForGroup(slo: SloDefinition, plan: GroupPlan, intervalMs: number): SimSeries[] {
-  const steps: Step[] = [];
-  for (let k = 1; k < plan.samples; k++) steps.push(plan.step(k));
-  const base = 10 * Math.max(1, ...steps.map((s) => s.total));
-  const totals: number[] = [base];
-  const bads: number[] = [base];
-  const goods: number[] = [base];
-  for (const s of steps) {
-    totals.push((totals[totals.length - 1] as number) + s.total);
-    bads.push((bads[bads.length - 1] as number) + s.bad);
-    goods.push((goods[goods.length - 1] as number) + s.total - s.bad);
-  }
-  const group = plan.labels;
-  const sli = slo.sli;
-  const series = (labels: Record<string, string>, values: number[]): SimSeries => ({
-    labels,
-    values,
-    intervalMs,
-  });
-  if (sli.kind === 'latency') {
-    const matchers = { ...(sli.matchers ?? {}), ...group };
-    return [
-      series({ __name__: `${sli.histogram}_bucket`, ...matchers, le: String(sli.thresholdSeconds) }, goods),
-      series({ __name__: `${sli.histogram}_bucket`, ...matchers, le: '+Inf' }, totals),
-      series({ __name__: `${sli.histogram}_count`, ...matchers }, totals),
-    ];
-  }
-  const part = sli.bad ?? sli.good;
-  if (part === undefined) throw new Error(`SLO "${slo.id}": a ratio SLI needs good or bad`);
-  const which = sli.bad !== undefined ? 'bad' : 'good';
-  const partValues = sli.bad !== undefined ? bads : goods;
-  const restValues = sli.bad !== undefined ? goods : bads;
-  const totalM = sli.total.matchers ?? {};
-  const partM = part.matchers ?? {};
-  for (const name of Object.keys(group)) {
-    if (name in totalM || name in partM) {
-      throw new Error(
-        `SLO "${slo.id}": groupBy label "${name}" is also a matcher, so tests cannot give it two values`,
-      );
-    }
-  }
-  if (part.metric !== sli.total.metric) {
-    return [
-      series({ __name__: sli.total.metric, ...totalM, ...group }, totals),
-      series({ __name__: part.metric, ...partM, ...group }, partValues),
-    ];
-  }
-  for (const [name, value] of Object.entries(partM)) {
-    if (name in totalM && totalM[name] !== value) {
-      throw new Error(
-        `SLO "${slo.id}": the ${which} matcher ${name}="${value}" contradicts total's ${name}="${totalM[name]}", so ${which} is no subset of total`,
-      );
-    }
-  }
-  const split = Object.keys(partM)
-    .sort()
-    .find((name) => !(name in totalM));
-  if (split === undefined)
-    throw new Error(`SLO "${slo.id}": the ${which} selector is not narrower than total`);
-  return [
-    series({ __name__: part.metric, ...totalM, ...partM, ...group }, partValues),
-    series(
-      { __name__: part.metric, ...totalM, ...partM, [split]: otherValue(partM[split] as string), ...group },
-      restValues,
-    ),
-  ];
-}
-
-function seriesText(labels: Readonly<Record<string, string>>): string {
-  const name = labels['__name__'] as string;
-  const rest = Object.keys(labels)
-    .filter((k) => k !== '__name__')
-    .sort();
-  if (rest.length === 0) return name;
-  return `${name}{${rest.map((k) => `${k}=${quote(labels[k] as string)}`).join(',')}}`;
-}
-
-/** promtool's expanding notation, one `a+bxn` token per run of equal increments; `_` at 0 (no sample). */
-function valuesText(values: readonly number[]): string {
-  const tokens: string[] = ['_'];
-  let i = 0;
-  while (i < values.length) {
-    const start = values[i] as number;
-    if (i === values.length - 1) {
-      tokens.push(String(start));
-      break;
-    }
-    const delta = (values[i + 1] as number) - start;
-    let j = i + 1;
-    while (j + 1 < values.length && (values[j + 1] as number) - (values[j] as number) === delta) j++;
-    tokens.push(`${start}+${delta}x${j - i}`);
-    i = j + 1;
-  }
-  return tokens.join(' ');
 }
 
 // ---- scenarios --------------------------------------------------------------------------------------

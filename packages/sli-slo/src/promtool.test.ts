@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { findBinary } from '@autoweave/test-utils';
 import { DEFAULT_TIERS, defineSlo } from './define';
 import { DEFAULT_SLOS } from './defaults';
-import { buildRuleTestSuites, generateRuleTests, goFormatG, humanizePercentage } from './promtool-tests';
+import { goFormatG, humanizePercentage } from './go-format';
+import { buildRuleTestSuites, generateRuleTests } from './promtool-tests';
 import { generatePrometheusRules, rulesToYaml } from './rules';
 import type { SloDefinition } from './types';
 
