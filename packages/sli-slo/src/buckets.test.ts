@@ -4,8 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bucketsFor } from './buckets';
 import { validateSlosAgainst } from './catalog';
-import { SloDefinitionError, defineSlo } from './define';
+import { defineSlo } from './define';
 import { DEFAULT_SLOS, PLUGIN_LOAD_LATENCY_SLO, USB_EVENT_LATENCY_SLO } from './defaults';
+import { SloDefinitionError } from './problems';
 import type { SloInput } from './types';
 
 const latency = (id: string, histogram: string, thresholdSeconds: number): SloInput => ({

@@ -1,7 +1,7 @@
 // The bucket guarantee: histogram boundaries that contain every latency SLO threshold, so the
 // histogram `@autoweave/metrics` creates and the generated `le` rules can never disagree.
 import { DEFAULT_SECONDS_BUCKETS } from '@autoweave/metrics';
-import { SloDefinitionError } from './define';
+import { SloDefinitionError } from './problems';
 import type { SliInput } from './types';
 
 /** Which latency SLOs to take thresholds from, and what to add them to. */

@@ -1,8 +1,9 @@
 import { createMetrics, type MetricsHandle } from '@autoweave/metrics';
 import { bucketsFor } from './buckets';
 import { validateSlosAgainst, type MetricCatalogEntry } from './catalog';
-import { SloDefinitionError, defineSlo, formatProblem } from './define';
+import { defineSlo } from './define';
 import { AVAILABILITY_SLO, DEFAULT_SLOS, OPERATION_ERRORS_SLO, USB_EVENT_LATENCY_SLO } from './defaults';
+import { SloDefinitionError, formatProblem } from './problems';
 import type { SloDefinition } from './types';
 
 const USB_HISTOGRAM = 'autoweave_usb_event_duration_seconds';

@@ -1,7 +1,8 @@
 // Checks SLO definitions against the metrics that really exist (a @autoweave/metrics handle's
 // describe(), or a plain list): unknown names, wrong types, thresholds off the bucket grid, labels.
 import type { MetricDescription } from '@autoweave/metrics';
-import { closest, type SloProblem } from './define';
+import { closest } from './names';
+import type { SloProblem } from './problems';
 import type { CounterSelector, SloDefinition } from './types';
 
 /**

@@ -10,7 +10,7 @@ import { DEFAULT_SLOS } from './defaults';
 import { defineSlos } from './define';
 import { SLO_FILES, generateSloFiles } from './generate';
 import { loadSlos } from './load';
-import { toOpenSlo, toSloInput } from './openslo';
+import { toOpenSlo, toSloInput } from './openslo-export';
 import type { SloInput } from './types';
 import { CHECKOUT_ERRORS } from './test-fixtures/checkout';
 

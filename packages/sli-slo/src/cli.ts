@@ -10,10 +10,13 @@ import { parseDocument, stringify } from 'yaml';
 import { validateSlosAgainst } from './catalog';
 import type { MetricCatalogEntry } from './catalog';
 import { DEFAULT_SLOS } from './defaults';
-import { SloDefinitionError, defineSlos, formatProblem } from './define';
+import { defineSlos } from './define';
 import { GENERATED_FIRST_LINE, SLO_FILES, generateSloFiles } from './generate';
 import { SloFileError, loadSlos } from './load';
-import { OpenSloError, formatOpenSloProblem, fromOpenSlo, toOpenSlo, toSloInput } from './openslo';
+import { OpenSloError, formatOpenSloProblem } from './openslo';
+import { toOpenSlo, toSloInput } from './openslo-export';
+import { fromOpenSlo } from './openslo-import';
+import { SloDefinitionError, formatProblem } from './problems';
 import type { SloDefinition } from './types';
 
 /** Where the CLI writes and which directory relative paths start from. */

@@ -1,12 +1,7 @@
-import {
-  DEFAULT_TIERS,
-  SloDefinitionError,
-  defineSlo,
-  defineSlos,
-  formatDuration,
-  formatProblem,
-  type SloProblem,
-} from './define';
+import { defineSlo, defineSlos } from './define';
+import { DEFAULT_TIERS } from './define-tiers';
+import { formatDuration } from './duration';
+import { SloDefinitionError, formatProblem, type SloProblem } from './problems';
 import type { AlertTierInput, SloInput } from './types';
 
 const ratio: SloInput = {

@@ -2,7 +2,7 @@ import { parseDocument } from 'yaml';
 import { DEFAULT_SLOS } from './defaults';
 import { defineSlo } from './define';
 import { GENERATED_FIRST_LINE, generateSloFiles, ruleFileOf } from './generate';
-import { fromOpenSlo } from './openslo';
+import { fromOpenSlo } from './openslo-import';
 import type { SloDefinition } from './types';
 import { CHECKOUT_ERRORS } from './test-fixtures/checkout';
 

@@ -1,7 +1,7 @@
 // Every file generated from a set of SLO definitions, as path → contents, so the CLI writes exactly
 // what the committed-files drift test compares against.
 import { generateInhibitRules, inhibitRulesToYaml } from './inhibit';
-import { toOpenSlo } from './openslo';
+import { toOpenSlo } from './openslo-export';
 import { generateRuleTests } from './promtool-tests';
 import { GENERATED_HEADER, generatePrometheusRules, rulesToYaml } from './rules';
 import type { PrometheusRulesOptions } from './rules';

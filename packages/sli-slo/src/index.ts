@@ -8,8 +8,10 @@ export type {
   SloDefinition,
   SloInput,
 } from './types';
-export { DEFAULT_TIERS, SloDefinitionError, defineSlo, defineSlos, formatProblem } from './define';
-export type { SloProblem } from './define';
+export { defineSlo, defineSlos } from './define';
+export { DEFAULT_TIERS } from './define-tiers';
+export { SloDefinitionError, formatProblem } from './problems';
+export type { SloProblem } from './problems';
 export { bucketsFor } from './buckets';
 export type { BucketsForOptions } from './buckets';
 export { validateSlosAgainst } from './catalog';
@@ -62,8 +64,11 @@ export { generateInhibitRules, inhibitRulesToYaml } from './inhibit';
 export type { InhibitRule, InhibitRulesOptions } from './inhibit';
 export { generateRuleTests } from './promtool-tests';
 export type { RuleTestsOptions } from './promtool-tests';
-export { OPENSLO_ANNOTATION_PREFIX, OpenSloError, fromOpenSlo, toOpenSlo } from './openslo';
-export type { FromOpenSloOptions, OpenSloProblem } from './openslo';
+export { OPENSLO_ANNOTATION_PREFIX, OpenSloError } from './openslo';
+export type { OpenSloProblem } from './openslo';
+export { toOpenSlo } from './openslo-export';
+export { fromOpenSlo } from './openslo-import';
+export type { FromOpenSloOptions } from './openslo-import';
 export { SLO_FILES, generateSloFiles } from './generate';
 export type { GenerateSloFilesOptions } from './generate';
 export { SloFileError, loadSlos } from './load';

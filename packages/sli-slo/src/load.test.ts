@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { DEFAULT_SLOS } from './defaults';
-import { SloDefinitionError, defineSlos } from './define';
+import { defineSlos } from './define';
 import { SloFileError, loadSlos } from './load';
-import { OpenSloError, toOpenSlo, toSloInput } from './openslo';
+import { OpenSloError } from './openslo';
+import { toOpenSlo, toSloInput } from './openslo-export';
+import { SloDefinitionError } from './problems';
 import type { SloInput } from './types';
 import { CHECKOUT_ERRORS } from './test-fixtures/checkout';
 

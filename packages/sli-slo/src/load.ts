@@ -6,7 +6,9 @@ import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { defineSlos } from './define';
-import { fromOpenSlo, toSloInput } from './openslo';
+import { toSloInput } from './openslo-export';
+import { fromOpenSlo } from './openslo-import';
+import { isRecord } from './problems';
 import type { SloDefinition, SloInput } from './types';
 
 /** SLO files larger than this are refused: definitions are small, a huge file is a mistake. */
@@ -32,10 +34,6 @@ export class SloFileError extends Error {
     this.problems = Object.freeze([...problems]);
     this.path = path;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A frozen SloDefinition (from `defineSlo`) rather than an input: it carries derived fields. */

@@ -1,7 +1,9 @@
 import { parseAllDocuments, stringify } from 'yaml';
 import { DEFAULT_SLOS } from './defaults';
 import { defineSlo, defineSlos } from './define';
-import { OpenSloError, fromOpenSlo, toOpenSlo, toSloInput as toSloInputOf } from './openslo';
+import { OpenSloError } from './openslo';
+import { toOpenSlo, toSloInput as toSloInputOf } from './openslo-export';
+import { fromOpenSlo } from './openslo-import';
 import type { SloDefinition } from './types';
 
 /** The OpenSloError `fn` throws; fails the test if it throws anything else or nothing. */

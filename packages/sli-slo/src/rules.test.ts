@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from '@autoweave/test-utils';
 import { parse } from 'yaml';
-import { DEFAULT_TIERS, defineSlo } from './define';
+import { defineSlo } from './define';
+import { DEFAULT_TIERS } from './define-tiers';
 import { AVAILABILITY_SLO, DEFAULT_SLOS, USB_EVENT_LATENCY_SLO } from './defaults';
 import {
   type AlertingRule,

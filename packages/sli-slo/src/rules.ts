@@ -3,8 +3,8 @@
 // no-data alert, with thresholds written as the exact decimals of the definition.
 import { parsePrometheusDuration } from '@autoweave/tenant-isolation';
 import { Document } from 'yaml';
-import { formatDuration } from './define';
 import { multiplyDecimal, parseDecimal, toDecimalString } from './decimal';
+import { formatDuration } from './duration';
 import {
   badRateExpr,
   errorRatioExpr,
