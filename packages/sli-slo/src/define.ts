@@ -22,11 +22,6 @@ import {
 } from './problems';
 import type { AlertTier, SloDefinition, SloInput } from './types';
 
-// promtool-tests.ts and promtool.test.ts still import these from here; their homes are duration.ts and
-// define-tiers.ts.
-export { formatDuration } from './duration';
-export { DEFAULT_TIERS } from './define-tiers';
-
 /** The SLO window when `window` is left out. */
 export const DEFAULT_SLO_WINDOW = '30d';
 

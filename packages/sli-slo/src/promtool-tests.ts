@@ -3,7 +3,7 @@
 // Prometheus' own arithmetic (rate extrapolation, vector matching, `for`, template functions).
 import { parsePrometheusDuration } from '@autoweave/tenant-isolation';
 import { Document, isMap, isSeq } from 'yaml';
-import { formatDuration } from './define';
+import { formatDuration } from './duration';
 import { expand, goFormatG } from './go-format';
 import {
   type Firing,
