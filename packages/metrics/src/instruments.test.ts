@@ -381,3 +381,72 @@ describe('series storage', () => {
     expect((await metrics.collect('openmetrics')).body).toContain('autoweave_render_total{a="x"} 1\n');
   });
 });
+
+describe('gauges read on scrape (collect)', () => {
+  let metrics: MetricsHandle;
+  beforeEach(() => {
+    metrics = createMetrics({ defaultMetrics: false });
+  });
+  afterEach(() => metrics.shutdown());
+
+  it('calls collect before each exposition and shows the values it set', async () => {
+    let depth = 3;
+    let calls = 0;
+    const gauge = metrics.gauge({
+      name: 'autoweave_test_queue_depth',
+      help: 'Jobs waiting.',
+      labelNames: ['queue'] as const,
+      collect: () => {
+        calls++;
+        gauge.set({ queue: 'q' }, depth);
+      },
+    });
+    expect((await metrics.collect()).body).toContain('autoweave_test_queue_depth{queue="q"} 3');
+    depth = 5;
+    expect((await metrics.collect()).body).toContain('autoweave_test_queue_depth{queue="q"} 5');
+    expect(calls).toBe(2);
+  });
+
+  it('shares one collect call between overlapping scrapes', async () => {
+    let calls = 0;
+    let release!: () => void;
+    metrics.gauge({
+      name: 'autoweave_test_slow_gauge',
+      help: 'Read slowly.',
+      collect: () => {
+        calls++;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    const scrapes = [metrics.collect(), metrics.collect(), metrics.collect()];
+    await new Promise((r) => setImmediate(r));
+    release();
+    await Promise.all(scrapes);
+    expect(calls).toBe(1);
+  });
+
+  it('keeps the last values and counts the failure when collect throws or rejects, then recovers', async () => {
+    let mode: 'ok' | 'throw' | 'reject' = 'ok';
+    const gauge = metrics.gauge({
+      name: 'autoweave_test_flaky_gauge',
+      help: 'Read from a flaky source.',
+      collect: () => {
+        if (mode === 'throw') throw new Error('down');
+        if (mode === 'reject') return Promise.reject(new Error('down'));
+        gauge.set({}, 7);
+      },
+    });
+    await metrics.collect();
+    mode = 'throw';
+    const thrown = (await metrics.collect()).body;
+    mode = 'reject';
+    const rejected = (await metrics.collect()).body;
+    for (const body of [thrown, rejected]) expect(body).toContain('autoweave_test_flaky_gauge 7');
+    expect(rejected).toContain(
+      'autoweave_metrics_observations_dropped_total{metric="autoweave_test_flaky_gauge",reason="collect_failed"} 2',
+    );
+    mode = 'ok';
+    gauge.set({}, 0);
+    expect((await metrics.collect()).body).toContain('autoweave_test_flaky_gauge 7');
+  });
+});

@@ -33,7 +33,7 @@ import type {
 } from './types';
 import { SeriesTable, labelGuardFor } from './series';
 
-export type DropReason = 'invalid_value' | 'error' | 'tenant_budget';
+export type DropReason = 'invalid_value' | 'error' | 'tenant_budget' | 'collect_failed';
 
 /** What every instrument needs from its handle. */
 export interface InstrumentContext {
@@ -176,6 +176,25 @@ function seriesTable<S>(
   );
 }
 
+/**
+ * Wraps a gauge's `collect` so overlapping scrapes share one call, and a failing one is counted
+ * (the gauge then shows its last values) instead of failing the whole exposition.
+ */
+function sharedCollect(collect: () => void | Promise<void>, onFailed: () => void): () => Promise<void> {
+  let inFlight: Promise<void> | undefined;
+  const run = async (): Promise<void> => {
+    try {
+      await collect();
+    } catch {
+      onFailed();
+    }
+  };
+  return () =>
+    (inFlight ??= run().finally(() => {
+      inFlight = undefined;
+    }));
+}
+
 /** Registers a series table in the prom-client Registry with the `get()`/`reset()` shape it reads. */
 function register(
   ctx: InstrumentContext,
@@ -184,6 +203,7 @@ function register(
   type: RegistryMetric['type'],
   table: { reset(): void },
   values: () => PromValue[],
+  collect?: () => Promise<void>,
 ): void {
   const metric: RegistryMetric = {
     name,
@@ -192,7 +212,10 @@ function register(
     aggregator: 'sum',
     // prom-client rewrites `name` on the registered object (counters lose `_total` in OpenMetrics),
     // so read it back from there rather than from the closure.
-    get: () => Promise.resolve({ name: metric.name, help, type, values: values(), aggregator: 'sum' }),
+    get: async () => {
+      if (collect !== undefined) await collect();
+      return { name: metric.name, help, type, values: values(), aggregator: 'sum' };
+    },
     reset: () => table.reset(),
   };
   // The Registry's typings want a prom-client Metric; at runtime it reads only the fields above.
@@ -262,8 +285,16 @@ export function createGauge<L extends string>(
   const defined = define('gauge', config, ctx);
   const { name } = defined;
   const table = seriesTable<GaugeSeries>(defined, ctx, (labels) => ({ labels, value: 0 }));
-  register(ctx, name, config.help, 'gauge', table, () =>
-    table.series().map((s) => ({ labels: { ...s.labels }, value: s.value })),
+  register(
+    ctx,
+    name,
+    config.help,
+    'gauge',
+    table,
+    () => table.series().map((s) => ({ labels: { ...s.labels }, value: s.value })),
+    config.collect === undefined
+      ? undefined
+      : sharedCollect(config.collect, () => ctx.onDropped(name, 'collect_failed')),
   );
   const valid = (value: unknown): value is number => {
     if (typeof value === 'number' && Number.isFinite(value)) return true;

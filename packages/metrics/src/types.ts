@@ -35,7 +35,14 @@ export interface MetricConfig<L extends string> {
 }
 
 export type CounterConfig<L extends string> = MetricConfig<L>;
-export type GaugeConfig<L extends string> = MetricConfig<L>;
+export interface GaugeConfig<L extends string> extends MetricConfig<L> {
+  /**
+   * Called before each exposition of this gauge, to set values read from elsewhere (a queue's depth).
+   * Concurrent scrapes share one call in flight. A rejection or throw is counted as a dropped
+   * observation (`reason="collect_failed"`) and the last values are exposed; /metrics never fails for it.
+   */
+  readonly collect?: () => void | Promise<void>;
+}
 
 export interface HistogramConfig<L extends string> extends MetricConfig<L> {
   /** Upper bounds, finite, positive and strictly increasing. Default depends on the unit suffix. */
