@@ -10,8 +10,10 @@ export interface Pair {
   readonly name: string;
   /** The budget the issue sets for the added cost, in µs per operation; none for reference rows. */
   readonly budgetUs?: number;
-  readonly baseline: () => void;
-  readonly instrumented: () => void;
+  /** With `async: true` each call's promise is awaited before the next (for async operations such as a plugin execute). */
+  readonly async?: boolean;
+  readonly baseline: () => void | Promise<void>;
+  readonly instrumented: () => void | Promise<void>;
   readonly setup?: () => void | Promise<void>;
   readonly teardown?: () => void | Promise<void>;
   /** Runs the whole measurement inside some context (an active span, a tenant). */
@@ -29,8 +31,12 @@ export interface PairResult {
   readonly withinBudget: boolean;
 }
 
-const loop = (fn: () => void) => () => {
-  for (let i = 0; i < OPS_PER_SAMPLE; i++) fn();
+const loop = (fn: () => void | Promise<void>) => () => {
+  for (let i = 0; i < OPS_PER_SAMPLE; i++) void fn();
+};
+
+const asyncLoop = (fn: () => void | Promise<void>) => async () => {
+  for (let i = 0; i < OPS_PER_SAMPLE; i++) await fn();
 };
 
 function medianUsPerOp(task: { result: unknown }): { us: number; samples: number } {
@@ -50,8 +56,9 @@ export async function runPair(pair: Pair, timeMs = 1500): Promise<PairResult> {
   await pair.setup?.();
   try {
     const bench = new Bench({ time: timeMs, warmupTime: 300 });
-    bench.add(`${pair.name} (baseline)`, loop(pair.baseline));
-    bench.add(`${pair.name} (instrumented)`, loop(pair.instrumented));
+    const wrap = pair.async === true ? asyncLoop : loop;
+    bench.add(`${pair.name} (baseline)`, wrap(pair.baseline));
+    bench.add(`${pair.name} (instrumented)`, wrap(pair.instrumented));
     await (pair.around ?? ((run) => run()))(() => bench.run());
     const [base, inst] = bench.tasks;
     if (base === undefined || inst === undefined) throw new Error('tinybench lost a task');
