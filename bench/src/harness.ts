@@ -12,8 +12,8 @@ export interface Pair {
   readonly budgetUs?: number;
   /** With `async: true` each call's promise is awaited before the next (for async operations such as a plugin execute). */
   readonly async?: boolean;
-  readonly baseline: () => void | Promise<void>;
-  readonly instrumented: () => void | Promise<void>;
+  readonly baseline: () => unknown;
+  readonly instrumented: () => unknown;
   readonly setup?: () => void | Promise<void>;
   readonly teardown?: () => void | Promise<void>;
   /** Runs the whole measurement inside some context (an active span, a tenant). */
@@ -31,11 +31,11 @@ export interface PairResult {
   readonly withinBudget: boolean;
 }
 
-const loop = (fn: () => void | Promise<void>) => () => {
+const loop = (fn: () => unknown) => () => {
   for (let i = 0; i < OPS_PER_SAMPLE; i++) void fn();
 };
 
-const asyncLoop = (fn: () => void | Promise<void>) => async () => {
+const asyncLoop = (fn: () => unknown) => async () => {
   for (let i = 0; i < OPS_PER_SAMPLE; i++) await fn();
 };
 
