@@ -1,0 +1,39 @@
+export { createUsbWatcher, DEFAULT_DEBOUNCE_MS, DEFAULT_RETRY } from './watcher';
+export { createRealUsbSource, DEFAULT_SYSFS_PATH } from './real-source';
+export { createScriptedUsbSource } from './scripted-source';
+export {
+  INSTRUMENTATION_NAME,
+  INSTRUMENTATION_VERSION,
+  USB_METRICS,
+  USB_SPAN_NAMES,
+  instrumentUsbWatcher,
+} from './instrument';
+export { UsbOptionsError } from './options';
+export type {
+  InstrumentUsbOptions,
+  RealUsbSourceOptions,
+  ScriptedUsbSource,
+  UsbAction,
+  UsbConnectionEventLike,
+  UsbDeviceEvent,
+  UsbDeviceInfo,
+  UsbDeviceLike,
+  UsbDeviceSource,
+  UsbDispatchOutcome,
+  UsbEventHandler,
+  UsbHandlerErrors,
+  UsbInstrumentation,
+  UsbLogger,
+  UsbModuleLike,
+  UsbRetryOptions,
+  UsbSourceListener,
+  UsbSpeed,
+  UsbSuppressReason,
+  UsbTimers,
+  UsbWatcher,
+  UsbWatcherHealth,
+  UsbWatcherInterceptor,
+  UsbWatcherOptions,
+  UsbWatcherState,
+  WebUsbLike,
+} from './types';

@@ -1,0 +1,342 @@
+// Instrumentation of a USB watcher: a span per attach/detach around its handlers (so their logs
+// carry the trace id), the handler time in the USB SLO's histogram, event/error/suppression
+// counters, and gauges of attached devices and USB availability read from the watcher on scrape.
+import {
+  SpanKind,
+  SpanStatusCode,
+  context,
+  trace,
+  type Attributes,
+  type Exception,
+  type Span,
+} from '@opentelemetry/api';
+import type { BoundCounter, MetricsGauge, MetricsHandle } from '@autoweave/metrics';
+import { USB_EVENT_LATENCY_SLO, bucketsFor, sloHistogram, type SloDefinition } from '@autoweave/sli-slo';
+import { TENANT_ATTRIBUTE, currentTenant, isValidTenantId, runWithTenant } from '@autoweave/tenant-isolation';
+import { hex4 } from './device';
+import { UsbOptionsError, errorMessage, objectOption } from './options';
+import type {
+  InstrumentUsbOptions,
+  UsbAction,
+  UsbDeviceEvent,
+  UsbDeviceInfo,
+  UsbDispatchOutcome,
+  UsbHandlerErrors,
+  UsbInstrumentation,
+  UsbLogger,
+  UsbSuppressReason,
+  UsbWatcher,
+  UsbWatcherInterceptor,
+} from './types';
+
+/** Tracer name; the version is this package's. */
+export const INSTRUMENTATION_NAME = '@autoweave/integration-usb';
+export const INSTRUMENTATION_VERSION = '0.1.0';
+
+/** Every metric `instrumentUsbWatcher` adds to the metrics handle. */
+export const USB_METRICS = Object.freeze({
+  eventDuration: 'autoweave_usb_event_duration_seconds',
+  events: 'autoweave_usb_events_total',
+  handlerErrors: 'autoweave_usb_handler_errors_total',
+  suppressed: 'autoweave_usb_events_suppressed_total',
+  devicesAttached: 'autoweave_usb_devices_attached',
+  available: 'autoweave_usb_available',
+  instrumentationErrors: 'autoweave_usb_instrumentation_errors_total',
+});
+
+export const USB_SPAN_NAMES: Readonly<Record<UsbAction, string>> = Object.freeze({
+  attach: 'usb.device.attach',
+  detach: 'usb.device.detach',
+});
+
+const ACTIONS = ['attach', 'detach'] as const;
+const REASONS = ['flap', 'duplicate', 'invalid'] as const;
+const MAX_STATUS_MESSAGE = 1024;
+const SPAN_OPTIONS = Object.freeze({ kind: SpanKind.INTERNAL });
+
+interface LatencySeries {
+  observe(seconds: number): void;
+}
+
+interface PerAction {
+  readonly spanName: string;
+  readonly latency: LatencySeries | undefined;
+  readonly events: BoundCounter | undefined;
+  readonly errors: BoundCounter | undefined;
+}
+
+const isPromise = (v: UsbDispatchOutcome): v is Promise<UsbHandlerErrors> =>
+  typeof (v as { then?: unknown }).then === 'function';
+
+/** Span attributes of a device, made once per device (detach reuses the attach's object). */
+const deviceAttributes = new WeakMap<UsbDeviceInfo, Attributes>();
+
+function attributesOf(device: UsbDeviceInfo): Attributes {
+  let attrs = deviceAttributes.get(device);
+  if (attrs !== undefined) return attrs;
+  attrs = { 'usb.vendor_id': hex4(device.vendorId), 'usb.product_id': hex4(device.productId) };
+  const optional: [string, string | number | undefined][] = [
+    ['usb.serial_number', device.serialNumber],
+    ['usb.manufacturer', device.manufacturerName],
+    ['usb.product', device.productName],
+    ['usb.device_class', device.deviceClass],
+    ['usb.device_subclass', device.deviceSubclass],
+    ['usb.device_protocol', device.deviceProtocol],
+    ['usb.bus_path', device.busPath],
+    ['usb.address', device.address],
+    ['usb.speed', device.speed],
+  ];
+  for (const [key, value] of optional) if (value !== undefined) attrs[key] = value;
+  deviceAttributes.set(device, attrs);
+  return attrs;
+}
+
+/** Errors as recordException takes them; `instanceof Error` misses native and cross-realm errors. */
+const exceptionOf = (error: unknown): Exception =>
+  typeof (error as { message?: unknown } | null | undefined)?.message === 'string'
+    ? (error as Exception)
+    : errorMessage(error);
+
+function checkSlo(slo: unknown): SloDefinition {
+  if (slo === undefined) return USB_EVENT_LATENCY_SLO;
+  const s = slo as Partial<SloDefinition>;
+  if (typeof s !== 'object' || s === null || s.sli?.kind !== 'latency') {
+    throw new UsbOptionsError('slo', 'must be a latency SLO from defineSlo (sli.kind "latency")');
+  }
+  if (s.sli.histogram !== USB_METRICS.eventDuration) {
+    throw new UsbOptionsError(
+      'slo',
+      `must measure ${USB_METRICS.eventDuration} (sli.histogram), got ${String(s.sli.histogram)}`,
+    );
+  }
+  return slo as SloDefinition;
+}
+
+/**
+ * Instruments `watcher`: spans, and with `options.metrics` the metrics of README "Emitted telemetry".
+ * Throws `UsbOptionsError` for a bad option or a watcher that is already instrumented; after that
+ * nothing it adds throws into the watcher or its handlers. `shutdown()` removes all of it.
+ */
+export function instrumentUsbWatcher(
+  watcher: UsbWatcher,
+  options: InstrumentUsbOptions = {},
+): UsbInstrumentation {
+  objectOption('watcher', watcher, ['intercept', 'devices', 'health'], 'a watcher from createUsbWatcher');
+  const provider =
+    objectOption<NonNullable<InstrumentUsbOptions['tracerProvider']>>(
+      'tracerProvider',
+      options.tracerProvider,
+      ['getTracer'],
+      'an OpenTelemetry TracerProvider',
+    ) ?? trace.getTracerProvider();
+  const metrics = objectOption<MetricsHandle>(
+    'metrics',
+    options.metrics,
+    ['counter', 'gauge', 'histogram'],
+    'a MetricsHandle from createMetrics',
+  );
+  const evaluator = objectOption<NonNullable<InstrumentUsbOptions['sloEvaluator']>>(
+    'sloEvaluator',
+    options.sloEvaluator,
+    ['bind', 'recordLatency'],
+    'an evaluator from createSloEvaluator',
+  );
+  const slo = checkSlo(options.slo);
+  if (evaluator !== undefined && !evaluator.slos.some((s) => s.id === slo.id)) {
+    throw new UsbOptionsError(
+      'sloEvaluator',
+      `does not evaluate SLO "${slo.id}"; add it to createSloEvaluator({ slos })`,
+    );
+  }
+  const tenantId = options.tenantId;
+  if (tenantId !== undefined && !isValidTenantId(tenantId)) {
+    throw new UsbOptionsError(
+      'tenantId',
+      `must match ^[a-z0-9][a-z0-9-]{0,62}$, got ${JSON.stringify(tenantId)}`,
+    );
+  }
+  const logger = objectOption<UsbLogger>('logger', options.logger, ['warn', 'error'], 'a logger');
+  const tracer = provider.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+  const source = watcher.health().source;
+
+  const added: string[] = [];
+  let internalErrors: BoundCounter | undefined;
+  let suppressed: ((reason: UsbSuppressReason, count: number) => void) | undefined;
+  const perAction = {} as Record<UsbAction, PerAction>;
+
+  if (metrics !== undefined) {
+    const actionBound = { action: { allow: [...ACTIONS], allowOnly: true } };
+    const help = 'Time USB attach/detach handlers took per event (until async handlers settled).';
+    const latency =
+      evaluator !== undefined
+        ? sloHistogram(metrics, evaluator, slo, {
+            help,
+            labelNames: ['action'] as const,
+            labelBounds: actionBound,
+          })
+        : metrics.histogram({
+            name: USB_METRICS.eventDuration,
+            help,
+            labelNames: ['action'] as const,
+            labelBounds: actionBound,
+            buckets: bucketsFor(slo),
+          });
+    const events = metrics.counter({
+      name: USB_METRICS.events,
+      help: 'USB device events passed to the handlers, by action (after dedupe and debounce).',
+      labelNames: ['action'] as const,
+      labelBounds: actionBound,
+    });
+    const errors = metrics.counter({
+      name: USB_METRICS.handlerErrors,
+      help: 'USB event handlers that threw or rejected, by action.',
+      labelNames: ['action'] as const,
+      labelBounds: actionBound,
+    });
+    const suppressedCounter = metrics.counter({
+      name: USB_METRICS.suppressed,
+      help: 'Raw USB source events that reached no handler: flap (detach and re-attach within the debounce window), duplicate, invalid.',
+      labelNames: ['reason'] as const,
+      labelBounds: { reason: { allow: [...REASONS], allowOnly: true } },
+    });
+    const bySuppressReason = Object.fromEntries(
+      REASONS.map((r) => [r, suppressedCounter.labels({ reason: r })]),
+    );
+    suppressed = (reason, count) => bySuppressReason[reason]?.inc(count);
+    // Read from the watcher at each scrape: nothing to update on the event path.
+    const devices: MetricsGauge<never> = metrics.gauge({
+      name: USB_METRICS.devicesAttached,
+      help: 'USB devices attached now, as the watcher sees them.',
+      collect: (): void => devices.set({}, watcher.devices().length),
+    });
+    const available: MetricsGauge<never> = metrics.gauge({
+      name: USB_METRICS.available,
+      help: '1 while the USB device source is open and delivering events, 0 while USB is unavailable or the watcher is stopped.',
+      collect: (): void => available.set({}, watcher.health().available ? 1 : 0),
+    });
+    internalErrors = metrics
+      .counter({
+        name: USB_METRICS.instrumentationErrors,
+        help: 'Failures inside the USB instrumentation (span or metric calls); the handlers still ran.',
+      })
+      .labels({});
+    added.push(...Object.values(USB_METRICS));
+    for (const action of ACTIONS) {
+      // bound once: the series exist at 0 from the start, so rate() sees the first event
+      perAction[action] = {
+        spanName: USB_SPAN_NAMES[action],
+        latency: latency.labels({ action }),
+        events: events.labels({ action }),
+        errors: errors.labels({ action }),
+      };
+    }
+  } else {
+    for (const action of ACTIONS) {
+      const recorder = evaluator?.bind(slo.id);
+      perAction[action] = {
+        spanName: USB_SPAN_NAMES[action],
+        latency: recorder && { observe: (seconds) => recorder.recordLatency(seconds) },
+        events: undefined,
+        errors: undefined,
+      };
+    }
+  }
+
+  const warned = new Set<string>();
+  const internal = (stage: string, error: unknown): void => {
+    try {
+      internalErrors?.inc();
+      if (!warned.has(stage) && logger !== undefined) {
+        warned.add(stage);
+        logger.warn(`USB instrumentation failed (${stage}): ${errorMessage(error)}; handlers still run`, {
+          stage,
+        });
+      }
+    } catch {
+      // nothing left to report to
+    }
+  };
+
+  function finish(a: PerAction, span: Span, start: number, errors: UsbHandlerErrors): UsbHandlerErrors {
+    try {
+      a.latency?.observe((performance.now() - start) / 1000);
+      a.events?.inc();
+      if (errors.length > 0) {
+        a.errors?.inc(errors.length);
+        for (const error of errors) {
+          span.recordException(exceptionOf(error));
+        }
+        span.setAttribute('autoweave.usb.handler_errors', errors.length);
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: errorMessage(errors[0]).slice(0, MAX_STATUS_MESSAGE),
+        });
+      }
+    } catch (error) {
+      internal('finish', error);
+    }
+    try {
+      span.end();
+    } catch (error) {
+      internal('end', error);
+    }
+    return errors;
+  }
+
+  function traced(event: UsbDeviceEvent, run: () => UsbDispatchOutcome): UsbDispatchOutcome {
+    const a = perAction[event.action];
+    let span: Span;
+    try {
+      span = tracer.startSpan(a.spanName, SPAN_OPTIONS);
+      // attributes only for spans that are kept: 90% of them are not at 10% sampling
+      if (span.isRecording()) {
+        span.setAttributes(attributesOf(event.device));
+        span.setAttributes({
+          'autoweave.usb.action': event.action,
+          'autoweave.usb.initial': event.initial,
+          'autoweave.usb.source': source,
+        });
+        const tenant = tenantId ?? currentTenant();
+        if (tenant !== undefined) span.setAttribute(TENANT_ATTRIBUTE, tenant);
+      }
+    } catch (error) {
+      internal('start', error);
+      return run();
+    }
+    return context.with(trace.setSpan(context.active(), span), () => {
+      const start = performance.now();
+      const outcome = run();
+      return isPromise(outcome)
+        ? outcome.then((errors) => finish(a, span, start, errors))
+        : finish(a, span, start, outcome);
+    });
+  }
+
+  const interceptor: UsbWatcherInterceptor = {
+    dispatch:
+      tenantId === undefined ? traced : (event, run) => runWithTenant(tenantId, () => traced(event, run)),
+    suppressed(reason, count) {
+      try {
+        suppressed?.(reason, count);
+      } catch (error) {
+        internal('suppressed', error);
+      }
+    },
+  };
+  const release = watcher.intercept(interceptor);
+
+  let done = false;
+  return {
+    shutdown() {
+      if (done) return;
+      done = true;
+      release();
+      if (metrics === undefined) return;
+      for (const name of added) {
+        for (const key of [name, name.replace(/_total$/, '')]) {
+          if (metrics.registry.getSingleMetric(key) !== undefined) metrics.registry.removeSingleMetric(key);
+        }
+      }
+    },
+  };
+}
