@@ -1,0 +1,224 @@
+import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { currentTenant, runWithTenant } from '@autoweave/tenant-isolation';
+import { Job, Queue, Worker, type Processor } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createBullMQTelemetry, instrumentQueues } from './index';
+import type { BullMQTelemetryOptions } from './types';
+import { recordSpans, useAsyncContext, type SpanRecorder } from './test-fixtures/context';
+import { connect, sharedRedis } from './test-fixtures/redis';
+import { uniqueQueue, waitFor } from './test-fixtures/wait';
+
+let connection: Redis;
+let spans: SpanRecorder;
+let restoreContext: () => void;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  const redis = await sharedRedis();
+  connection = connect(redis.url);
+  restoreContext = useAsyncContext();
+});
+
+beforeEach(() => {
+  spans = recordSpans();
+});
+
+afterEach(async () => {
+  // workers first, then queues (obliterated), in reverse order of creation
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await spans.shutdown();
+});
+
+afterAll(async () => {
+  restoreContext();
+  await connection.quit();
+});
+
+function setup(
+  label: string,
+  processor: Processor,
+  options: BullMQTelemetryOptions = {},
+  workerOptions = {},
+) {
+  const name = uniqueQueue(label);
+  const telemetry = createBullMQTelemetry({ tracerProvider: spans.provider, ...options });
+  const queue = new Queue(name, { connection, telemetry });
+  cleanups.push(async () => {
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+  const worker = new Worker(name, processor, { connection, telemetry, ...workerOptions });
+  cleanups.push(() => worker.close());
+  return { name, telemetry, queue, worker };
+}
+
+const named = (all: ReadableSpan[], prefix: string) => all.filter((s) => s.name.startsWith(prefix));
+const only = (all: ReadableSpan[], prefix: string): ReadableSpan => {
+  const found = named(all, prefix);
+  if (found.length !== 1)
+    throw new Error(`expected one "${prefix}…" span, got ${found.map((s) => s.name).join(', ')}`);
+  return found[0] as ReadableSpan;
+};
+
+describe('trace context through Redis', () => {
+  it('runs a job added inside a request span in the same trace, as the producer tenant, without any global propagator', async () => {
+    expect(propagation.fields()).toEqual([]); // nothing registered: only our own propagator can carry it
+    const seen: { tenant?: string | undefined; traceId?: string | undefined }[] = [];
+    const { name, queue } = setup('trace', (job) => {
+      seen.push({ tenant: currentTenant(), traceId: trace.getActiveSpan()?.spanContext().traceId });
+      return Promise.resolve({ sent: job.data as unknown });
+    });
+    const request = spans.provider.getTracer('http').startSpan('POST /graphql', { kind: SpanKind.SERVER });
+    // the request's context and tenant, as a GraphQL resolver has them
+    const job = await runWithTenant('acme', () =>
+      context.with(trace.setSpan(context.active(), request), () =>
+        queue.add('welcome-email', { to: 'someone' }),
+      ),
+    );
+    request.end();
+    await waitFor('the consumer span', () => named(spans.spans(), 'process').length === 1);
+
+    // what crossed Redis: the job's stored metadata holds a W3C traceparent and the tenant in baggage
+    const stored = await Job.fromId(queue, job.id as string);
+    const carrier = JSON.parse(stored?.opts.telemetry?.metadata ?? '{}') as Record<string, string>;
+    expect(carrier.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(carrier.baggage).toBe('tenant.id=acme');
+
+    const all = spans.spans();
+    const producer = only(all, `add ${name}.welcome-email`);
+    const consumer = only(all, `process ${name}`);
+    const traceId = request.spanContext().traceId;
+    expect(producer.spanContext().traceId).toBe(traceId);
+    expect(producer.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+    expect(producer.kind).toBe(SpanKind.PRODUCER);
+    expect(producer.attributes).toMatchObject({
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'add',
+      'messaging.destination.name': name,
+      'tenant.id': 'acme',
+    });
+    expect(carrier.traceparent).toContain(producer.spanContext().spanId);
+    expect(consumer.kind).toBe(SpanKind.CONSUMER);
+    expect(consumer.spanContext().traceId).toBe(traceId);
+    expect(consumer.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
+    expect(consumer.attributes).toMatchObject({
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': name,
+      'messaging.message.id': job.id,
+      'tenant.id': 'acme',
+    });
+    expect(seen).toEqual([{ tenant: 'acme', traceId }]);
+    // the settle span (complete) is part of the same trace too
+    expect(only(all, `complete ${name}`).spanContext().traceId).toBe(traceId);
+  });
+
+  it('keeps the job result off the span unless captureJobResult is set', async () => {
+    const results: Record<string, unknown> = {};
+    for (const capture of [false, true]) {
+      const { name, queue } = setup(
+        `result-${capture}`,
+        () => Promise.resolve({ card: '4111 1111 1111 1111' }),
+        {
+          captureJobResult: capture,
+        },
+      );
+      await queue.add('charge', {});
+      await waitFor('the consumer span', () => named(spans.spans(), `process ${name}`).length === 1);
+      const event = only(spans.spans(), `process ${name}`).events.find((e) => e.name === 'job completed');
+      results[String(capture)] = event?.attributes?.['bullmq.job.result'];
+    }
+    expect(results).toEqual({ false: undefined, true: JSON.stringify({ card: '4111 1111 1111 1111' }) });
+  });
+});
+
+describe('failures on spans', () => {
+  it('gives a failed attempt ERROR status and the processor error with its stack when instrumentQueues listens', async () => {
+    const { name, queue, worker } = setup('fail', () => Promise.reject(new Error('smtp refused')));
+    const instrumentation = instrumentQueues({ workers: [worker] });
+    cleanups.push(() => instrumentation.shutdown());
+    await queue.add('welcome-email', {});
+    await waitFor('the consumer span', () => named(spans.spans(), `process ${name}`).length === 1);
+    const consumer = only(spans.spans(), `process ${name}`);
+    expect(consumer.status).toEqual({ code: SpanStatusCode.ERROR, message: 'smtp refused' });
+    const exceptions = consumer.events.filter((e) => e.name === 'exception');
+    expect(exceptions).toHaveLength(1);
+    expect(exceptions[0]?.attributes).toMatchObject({
+      'exception.type': 'Error',
+      'exception.message': 'smtp refused',
+    });
+    expect(String(exceptions[0]?.attributes?.['exception.stacktrace'])).toContain('telemetry.test.ts');
+  });
+
+  it('still marks the attempt ERROR with the failed reason without instrumentQueues', async () => {
+    const { name, queue } = setup('fail-bare', () => Promise.reject(new Error('smtp refused')));
+    await queue.add('welcome-email', {});
+    await waitFor('the consumer span', () => named(spans.spans(), `process ${name}`).length === 1);
+    const consumer = only(spans.spans(), `process ${name}`);
+    expect(consumer.status).toEqual({ code: SpanStatusCode.ERROR, message: 'smtp refused' });
+    expect(
+      consumer.events.filter((e) => e.name === 'exception').map((e) => e.attributes?.['exception.message']),
+    ).toEqual(['smtp refused']);
+  });
+
+  it('records the exception on the producer span when Redis refuses the add', async () => {
+    const name = uniqueQueue('add-fail');
+    const telemetry = createBullMQTelemetry({ tracerProvider: spans.provider });
+    const queue = new Queue(name, { connection, telemetry });
+    cleanups.push(() => queue.close());
+    // a job id with a colon is refused by BullMQ before anything is written
+    await expect(queue.add('x', {}, { jobId: 'a:b' })).rejects.toThrow();
+    const producer = only(spans.spans(), `add ${name}.x`);
+    expect(producer.status.code).toBe(SpanStatusCode.ERROR);
+    expect(producer.events.map((e) => e.name)).toContain('exception');
+  });
+});
+
+describe('what is not traced', () => {
+  it('runs a job with unreadable metadata without a parent trace and counts it', async () => {
+    const name = uniqueQueue('bad-metadata');
+    const plain = new Queue(name, { connection });
+    cleanups.push(async () => {
+      await plain.obliterate({ force: true });
+      await plain.close();
+    });
+    const processed: string[] = [];
+    const telemetry = createBullMQTelemetry({ tracerProvider: spans.provider });
+    const worker = new Worker(
+      name,
+      (job) => {
+        processed.push(job.id as string);
+        return Promise.resolve();
+      },
+      { connection, telemetry },
+    );
+    cleanups.push(() => worker.close());
+    const job = await plain.add('x', {}, { telemetry: { metadata: '{"traceparent": not json' } });
+    await waitFor('the job', () => processed.length === 1);
+    await waitFor('the consumer span', () => named(spans.spans(), `process ${name}`).length === 1);
+    expect(processed).toEqual([job.id]);
+    expect(only(spans.spans(), `process ${name}`).parentSpanContext).toBeUndefined();
+    expect(telemetry.stats().invalidMetadata).toBeGreaterThanOrEqual(1);
+    expect(telemetry.stats().internalErrors).toBe(0);
+  });
+
+  it('starts no trace for background loops unless rootInternalSpans is set', async () => {
+    const counts: Record<string, number> = {};
+    for (const rootInternalSpans of [false, true]) {
+      const { worker } = setup(
+        `loops-${rootInternalSpans}`,
+        () => Promise.resolve(),
+        { rootInternalSpans },
+        { stalledInterval: 100 },
+      );
+      await worker.waitUntilReady();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      counts[String(rootInternalSpans)] = named(spans.spans(), 'moveStalledJobsToWait').length;
+      spans.exporter.reset();
+    }
+    expect(counts.false).toBe(0);
+    expect(counts.true).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,179 @@
+// BullMQ's Telemetry interface implemented on the OpenTelemetry API: producer spans write the trace
+// context and the tenant (W3C baggage) into job.opts.telemetry.metadata, workers read it back and
+// run the processor as a child span, inside runWithTenant, so spans, logs and metrics of the job
+// carry the producer's trace and tenant.
+import {
+  INVALID_SPAN_CONTEXT,
+  ROOT_CONTEXT,
+  SpanKind,
+  context,
+  isSpanContextValid,
+  trace,
+  type Context,
+  type TextMapPropagator,
+  type Tracer,
+} from '@opentelemetry/api';
+import {
+  TENANT_ATTRIBUTE,
+  currentTenant,
+  runWithTenant,
+  tenantFromContext,
+  withTenantBaggage,
+} from '@autoweave/tenant-isolation';
+import type { ContextManager, SpanOptions, Tracer as BullTracer } from 'bullmq';
+import { JobSpan, type SpanSettings } from './job-span';
+import { readCarrier, writeCarrier } from './metadata';
+import { errorMessage, optionalBoolean, optionalInteger, optionalObject, requireObject } from './options';
+import type { BullMQTelemetry, BullMQTelemetryOptions } from './types';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+import { W3CPropagator } from './w3c-propagator';
+
+// messaging.operation.type (semantic conventions 1.27+) of BullMQ's operations; others get none.
+const OPERATION_TYPES: Readonly<Record<string, string>> = Object.freeze({
+  add: 'send',
+  addBulk: 'send',
+  addFlow: 'send',
+  addBulkFlows: 'send',
+  addNode: 'send',
+  retryJobs: 'send',
+  getNextJob: 'receive',
+  process: 'process',
+  complete: 'settle',
+  fail: 'settle',
+  retry: 'settle',
+  delay: 'settle',
+});
+
+const operationOf = (spanName: string): string => {
+  const space = spanName.indexOf(' ');
+  return space < 0 ? spanName : spanName.slice(0, space);
+};
+
+/** Creates the telemetry object to pass as `{ telemetry }` to BullMQ's Queue, Worker and FlowProducer. */
+export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): BullMQTelemetry {
+  const what = 'createBullMQTelemetry';
+  requireObject(what, 'options', options);
+  optionalObject(what, 'tracerProvider', options.tracerProvider, ['getTracer']);
+  optionalObject(what, 'propagator', options.propagator, ['inject', 'extract']);
+  optionalObject(what, 'logger', options.logger, ['warn', 'error']);
+  const rootInternalSpans = optionalBoolean(what, 'rootInternalSpans', options.rootInternalSpans) ?? false;
+  const settings: SpanSettings = {
+    captureJobResult: optionalBoolean(what, 'captureJobResult', options.captureJobResult) ?? false,
+    maxAttributeLength: optionalInteger(what, 'maxAttributeLength', options.maxAttributeLength, 16) ?? 1024,
+  };
+  const provider = options.tracerProvider ?? trace.getTracerProvider();
+  const tracer: Tracer = provider.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+  const propagator: TextMapPropagator = options.propagator ?? new W3CPropagator();
+  const logger = options.logger;
+  // One span object for everything not recorded: BullMQ only calls no-op methods on it.
+  const unrecorded = new JobSpan(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), settings, false);
+
+  let invalidMetadata = 0;
+  let internalErrors = 0;
+  const warned = new Set<string>();
+  const warnOnce = (kind: string, message: string, error?: unknown): void => {
+    if (warned.has(kind)) return;
+    warned.add(kind);
+    try {
+      logger?.warn(message, error === undefined ? undefined : { error: errorMessage(error) });
+    } catch {
+      // a throwing logger must not break a job either
+    }
+  };
+  const internalError = (where: string, error: unknown): void => {
+    internalErrors++;
+    warnOnce(
+      `internal:${where}`,
+      `@autoweave/integration-bullmq: ${where} failed; BullMQ continues without it`,
+      error,
+    );
+  };
+
+  const bullTracer: BullTracer<Context> = {
+    startSpan(name: string, spanOptions?: SpanOptions, ctx?: Context): JobSpan {
+      // BullMQ's SpanKind enum has OpenTelemetry's numbers (INTERNAL 0 … CONSUMER 4).
+      const kind: SpanKind = spanOptions?.kind ?? SpanKind.INTERNAL;
+      const parent = ctx ?? context.active();
+      try {
+        if (kind === SpanKind.INTERNAL && !rootInternalSpans && !hasParentSpan(parent)) return unrecorded;
+        const operation = operationOf(name);
+        const type = OPERATION_TYPES[operation];
+        const tenant = tenantFromContext(parent) ?? currentTenant();
+        const span = tracer.startSpan(
+          name,
+          {
+            kind,
+            attributes: {
+              'messaging.system': 'bullmq',
+              'messaging.operation.name': operation,
+              ...(type !== undefined ? { 'messaging.operation.type': type } : {}),
+              ...(tenant !== undefined ? { [TENANT_ATTRIBUTE]: tenant } : {}),
+            },
+          },
+          parent,
+        );
+        return new JobSpan(span, settings, kind === SpanKind.CONSUMER);
+      } catch (error) {
+        internalError('startSpan', error);
+        return unrecorded;
+      }
+    },
+  };
+
+  const contextManager: ContextManager<Context> = {
+    active: () => context.active(),
+    root: () => ROOT_CONTEXT,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- BullMQ's ContextManager signature
+    with<A extends (...args: any[]) => any>(ctx: Context, fn: A): ReturnType<A> {
+      // The processor runs as the job's tenant (from the metadata's baggage), so its logs and
+      // metrics carry it even where no OpenTelemetry context manager is registered.
+      let tenant: string | undefined;
+      try {
+        tenant = tenantFromContext(ctx);
+        if (tenant !== undefined && tenant === currentTenant()) tenant = undefined;
+      } catch (error) {
+        internalError('with', error);
+      }
+      const run = (): ReturnType<A> => context.with<[], A>(ctx, fn);
+      return tenant === undefined ? run() : runWithTenant(tenant, run);
+    },
+    getMetadata(ctx: Context): string {
+      try {
+        const tenant = currentTenant();
+        const withTenant =
+          tenant !== undefined && tenantFromContext(ctx) !== tenant ? withTenantBaggage(ctx, tenant) : ctx;
+        return writeCarrier(propagator, withTenant);
+      } catch (error) {
+        internalError('getMetadata', error);
+        return '{}';
+      }
+    },
+    fromMetadata(active: Context, metadata: string): Context {
+      try {
+        // A job's context comes from the job alone, never from whatever the worker loop had active.
+        const extracted = readCarrier(propagator, metadata);
+        if (extracted !== undefined) return extracted;
+        invalidMetadata++;
+        warnOnce(
+          'metadata',
+          '@autoweave/integration-bullmq: a job carried unreadable telemetry metadata; it runs without a parent trace',
+        );
+      } catch (error) {
+        internalError('fromMetadata', error);
+      }
+      return active;
+    },
+  };
+
+  return {
+    tracer: bullTracer,
+    contextManager,
+    stats: () => ({ invalidMetadata, internalErrors }),
+  };
+}
+
+/** True when `ctx` holds a valid span (an unrecorded placeholder does not count). */
+function hasParentSpan(ctx: Context): boolean {
+  const parent = trace.getSpanContext(ctx);
+  return parent !== undefined && isSpanContextValid(parent);
+}
