@@ -1,0 +1,2 @@
+// Test fixture: throws while being imported.
+throw new Error('broken at import time');

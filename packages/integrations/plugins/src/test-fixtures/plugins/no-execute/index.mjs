@@ -1,0 +1,2 @@
+// Test fixture: a module without an execute function.
+export const run = () => 'wrong name';
