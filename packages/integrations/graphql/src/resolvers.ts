@@ -1,0 +1,221 @@
+// Wraps the schema's field resolvers once, when the schema is set: a resolver of a traced operation gets
+// a child span (parented to the nearest traced ancestor field) and a duration observation. A resolver
+// that returns an Error ends its span with ERROR status, like one that throws. Outside our operations
+// (another server sharing the schema) the wrapper only forwards the call.
+import { SpanKind, SpanStatusCode, context, trace, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  defaultFieldResolver,
+  isIntrospectionType,
+  isObjectType,
+  type GraphQLField,
+  type GraphQLFieldResolver,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+} from 'graphql';
+import type { BoundHistogram } from '@autoweave/metrics';
+import type { LabelGuard } from '@autoweave/tenant-isolation';
+import { messageOf, recordError } from './errors';
+import type { ReportFailure } from './failures';
+import type { Instruments } from './instruments';
+import type { Operation, OperationTracker } from './operation';
+import type { ResolverTracing } from './types';
+
+type Resolver = GraphQLFieldResolver<unknown, unknown, Record<string, unknown>>;
+type Path = GraphQLResolveInfo['path'];
+
+interface FieldEntry {
+  readonly spanName: string;
+  readonly fieldName: string;
+  readonly parentType: string;
+  readonly returnType: string;
+  /** `Type.field` after the field-label guard. */
+  readonly label: string;
+  /** Bound once, on the first observation, so unused fields create no series. */
+  series: BoundHistogram | undefined;
+}
+
+interface Wrapped {
+  readonly field: GraphQLField<unknown, unknown>;
+  readonly original: Resolver | undefined;
+  readonly wrapper: Resolver;
+}
+
+export interface ResolverConfig {
+  readonly mode: ResolverTracing;
+  readonly tracer: Tracer;
+  readonly tracker: OperationTracker;
+  readonly instruments: Instruments | undefined;
+  readonly fields: LabelGuard;
+  readonly maxSpans: number;
+  readonly reportFailure: ReportFailure;
+}
+
+function isDefaultResolver(resolve: Resolver | undefined): boolean {
+  return (
+    resolve === undefined ||
+    resolve === defaultFieldResolver ||
+    resolve.name === 'defaultFieldResolver' ||
+    resolve.name === 'defaultMergedResolver'
+  );
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** `user.posts.0.title`, from the resolver's response path. */
+function pathString(path: Path): string {
+  const keys: (string | number)[] = [];
+  for (let p: Path | undefined = path; p !== undefined; p = p.prev) keys.push(p.key);
+  return keys.reverse().join('.');
+}
+
+export class ResolverInstrumentation {
+  private readonly wrapped: Wrapped[] = [];
+  private readonly seen = new WeakSet<object>();
+
+  constructor(private readonly config: ResolverConfig) {}
+
+  /** Wraps every object-type field of `schema` the mode selects; fields wrapped before are left alone. */
+  wrap(schema: GraphQLSchema): void {
+    if (this.config.mode === 'none') return;
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || isIntrospectionType(type)) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (this.seen.has(field)) continue;
+        this.seen.add(field);
+        const original = field.resolve as Resolver | undefined;
+        if (this.config.mode === 'non-default' && isDefaultResolver(original)) continue;
+        const key = `${type.name}.${field.name}`;
+        const entry: FieldEntry = {
+          spanName: `graphql.resolve ${key}`,
+          fieldName: field.name,
+          parentType: type.name,
+          returnType: String(field.type),
+          label: this.config.fields.bound(key),
+          series: undefined,
+        };
+        const wrapper = this.wrapper(entry, original ?? defaultFieldResolver);
+        field.resolve = wrapper;
+        this.wrapped.push({ field: field as GraphQLField<unknown, unknown>, original, wrapper });
+      }
+    }
+  }
+
+  /** Puts the original resolvers back (where nobody replaced our wrapper since). */
+  restore(): void {
+    for (const { field, original, wrapper } of this.wrapped.splice(0)) {
+      if (field.resolve !== wrapper) continue;
+      if (original === undefined) delete field.resolve;
+      else field.resolve = original;
+    }
+  }
+
+  private wrapper(entry: FieldEntry, original: Resolver): Resolver {
+    const { tracker, instruments } = this.config;
+    return (source, args, ctx, info) => {
+      const op = tracker.lookup(ctx);
+      if (op === undefined || (instruments === undefined && !op.recording)) {
+        return original(source, args, ctx, info);
+      }
+      return this.run(op, entry, original, source, args, ctx, info);
+    };
+  }
+
+  private run(
+    op: Operation,
+    entry: FieldEntry,
+    original: Resolver,
+    source: unknown,
+    args: Record<string, unknown>,
+    ctx: unknown,
+    info: GraphQLResolveInfo,
+  ): unknown {
+    const start = performance.now();
+    const span = op.recording ? this.startSpan(op, entry, info) : undefined;
+    let result: unknown;
+    try {
+      result =
+        span === undefined
+          ? original(source, args, ctx, info)
+          : context.with(trace.setSpan(context.active(), span), () => original(source, args, ctx, info));
+    } catch (error) {
+      this.settle(entry, start, span, error, true);
+      throw error;
+    }
+    if (isPromiseLike(result)) {
+      return result.then(
+        (value) => {
+          this.settle(entry, start, span, value, false);
+          return value;
+        },
+        (error: unknown) => {
+          this.settle(entry, start, span, error, true);
+          throw error;
+        },
+      );
+    }
+    this.settle(entry, start, span, result, false);
+    return result;
+  }
+
+  private startSpan(op: Operation, entry: FieldEntry, info: GraphQLResolveInfo): Span | undefined {
+    try {
+      if (op.resolverSpans >= this.config.maxSpans) {
+        op.droppedResolverSpans++;
+        return undefined;
+      }
+      op.resolverSpans++;
+      const byPath = (op.spansByPath ??= new Map<unknown, Span>());
+      let parent: Span | undefined;
+      for (let p = info.path.prev; p !== undefined && parent === undefined; p = p.prev)
+        parent = byPath.get(p);
+      parent ??= op.span;
+      const span = this.config.tracer.startSpan(
+        entry.spanName,
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: {
+            'graphql.field.name': entry.fieldName,
+            'graphql.field.path': pathString(info.path),
+            'graphql.field.type': entry.returnType,
+            'graphql.parent.type': entry.parentType,
+          },
+        },
+        parent === undefined ? context.active() : trace.setSpan(context.active(), parent),
+      );
+      byPath.set(info.path, span);
+      return span;
+    } catch (err) {
+      this.config.reportFailure('resolve', err);
+      return undefined;
+    }
+  }
+
+  private settle(
+    entry: FieldEntry,
+    start: number,
+    span: Span | undefined,
+    value: unknown,
+    thrown: boolean,
+  ): void {
+    try {
+      const instruments = this.config.instruments;
+      if (instruments !== undefined) {
+        entry.series ??= instruments.resolverDuration.labels({ field: entry.label });
+        entry.series.observe((performance.now() - start) / 1000);
+      }
+      if (span === undefined) return;
+      // graphql-js turns a returned Error into a field error just like a thrown one; so do we.
+      if (thrown || value instanceof Error) {
+        recordError(span, value);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(value) });
+      }
+      span.end();
+    } catch (err) {
+      this.config.reportFailure('resolve', err);
+    }
+  }
+}
