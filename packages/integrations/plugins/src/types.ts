@@ -129,23 +129,24 @@ export interface ExecuteOptions {
   readonly tenantId?: string;
 }
 
+/** The loader's functions do not use `this`: they may be passed around on their own. */
 export interface PluginLoader {
   /** The plugins directory, absolute. */
   readonly directory: string;
   /** Every sub-directory with a `plugin.json`, its manifest checked; nothing is imported. */
-  discover(): Promise<DiscoveredPlugin[]>;
+  discover: () => Promise<DiscoveredPlugin[]>;
   /** Validates the manifest and imports the module; a loaded plugin is returned as is. */
-  load(name: string): Promise<LoadedPlugin>;
+  load: (name: string) => Promise<LoadedPlugin>;
   /** Runs the loaded plugin's `execute(input, ctx)` with a deadline; every failure rejects with a typed error. */
-  execute<T = unknown>(name: string, input?: unknown, options?: ExecuteOptions): Promise<T>;
+  execute: <T = unknown>(name: string, input?: unknown, options?: ExecuteOptions) => Promise<T>;
   /** The loaded plugin of this name, if any. */
-  get(name: string): LoadedPlugin | undefined;
+  get: (name: string) => LoadedPlugin | undefined;
   /** Loaded plugins, in load order. */
-  list(): LoadedPlugin[];
+  list: () => LoadedPlugin[];
   /** Forgets the plugin (terminating its worker); running in-process executions finish. False if it was not loaded. */
-  unload(name: string): Promise<boolean>;
+  unload: (name: string) => Promise<boolean>;
   /** Unloads everything and aborts running executions; later calls reject with reason `closed`. Idempotent. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /**
