@@ -1,7 +1,15 @@
 // One GraphQL operation from parse to result: its state (keyed by the envelop context object), its span,
 // and what is recorded when it ends, in whichever phase that is (parse, validate, context or execute).
 // No span is open before execute starts, so an operation some other plugin answers early leaks nothing.
-import { SpanKind, context, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  INVALID_SPAN_CONTEXT,
+  SpanKind,
+  context,
+  trace,
+  type Attributes,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { getOperationAST, type DocumentNode } from 'graphql';
 import {
   TENANT_ATTRIBUTE,
@@ -24,6 +32,8 @@ export const ANONYMOUS_OPERATION = '__anonymous__';
 export const UNPARSED_OPERATION = '__unparsed__';
 
 const MAX_NAME_ATTRIBUTE = 128;
+/** Stands in for the span while the tracer is asked, so a tracer that throws is asked only once. */
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 const MAX_VARIABLE_ATTRIBUTES = 32;
 const MAX_VARIABLE_VALUE = 256;
 
@@ -129,7 +139,7 @@ export class OperationTracker {
     op.nameLabel = name === undefined ? ANONYMOUS_OPERATION : this.config.names.bound(name);
   }
 
-  /** Starts the operation's span (execute or subscribe); returns the context to run the execution in. */
+  /** Starts the operation's span when execute (or subscribe) begins; resolvers trace only if it records. */
   startSpan(op: Operation, variables: unknown): Span {
     const span = this.openSpan(op);
     if (span.isRecording()) {
@@ -217,6 +227,7 @@ export class OperationTracker {
     if (op.name !== undefined) attributes['graphql.operation.name'] = op.name;
     const tenant = currentTenant();
     if (tenant !== undefined) attributes[TENANT_ATTRIBUTE] = tenant;
+    op.span = NO_SPAN;
     const span = this.config.tracer.startSpan(
       this.spanName(op),
       { kind: SpanKind.SERVER, startTime: performance.timeOrigin + op.start, attributes },

@@ -170,14 +170,13 @@ export function useAutoweaveGraphQL(options: AutoweaveGraphQLOptions = {}): Auto
       },
     },
     onValidate({ context, params }) {
-      return ({ valid, result }) => {
-        if (valid) return;
+      return ({ valid, result }) =>
         guarded('validate', () => {
+          // Described here already, so an operation whose context then fails to build is still named.
           const op = tracker.current(context);
           tracker.describe(op, params.documentAST as DocumentNode, operationNameParam(context));
-          tracker.finish(op, 'validate', result);
+          if (!valid) tracker.finish(op, 'validate', result);
         });
-      };
     },
     onExecute({ context, args, executeFn, setExecuteFn }) {
       const op = startExecution(context, args, (wrap) => setExecuteFn(wrapCall(executeFn, wrap)));

@@ -7,7 +7,14 @@ import { parse, print } from 'graphql';
 import { createMetrics, type MetricsHandle } from '@autoweave/metrics';
 import { checkMetrics } from '@autoweave/test-utils';
 import { METRICS, useAutoweaveGraphQL, type AutoweaveGraphQLOptions } from './index';
-import { sample, startServer, testTracing, type TestServer, type TestTracing } from './test-fixtures/server';
+import {
+  operationCount,
+  sample,
+  serve,
+  testTracing,
+  type TestServer,
+  type TestTracing,
+} from './test-fixtures/server';
 
 interface Harness {
   server: TestServer;
@@ -23,12 +30,11 @@ async function withServer(
   const tracing = testTracing();
   const metrics = createMetrics({ defaultMetrics: false });
   const plugin = useAutoweaveGraphQL({ ...options, tracerProvider: tracing.provider, metrics });
-  const server = await startServer({ plugins: [plugin], tenant: 'acme' });
   try {
-    await run({ server, tracing, metrics, exposition: async () => (await metrics.collect()).body });
+    await serve(plugin, { tenant: 'acme' }, (server) =>
+      run({ server, tracing, metrics, exposition: async () => (await metrics.collect()).body }),
+    );
   } finally {
-    await server.close();
-    await plugin.shutdown();
     await metrics.shutdown();
     await tracing.shutdown();
   }
@@ -112,13 +118,7 @@ describe('a query through graphql-yoga over HTTP', () => {
       expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
 
       const text = await exposition();
-      expect(
-        sample(text, `${METRICS.operationDuration}_count`, {
-          operation_name: 'UserWithPosts',
-          operation_type: 'query',
-          outcome: 'success',
-        }),
-      ).toBe(1);
+      expect(operationCount(text, 'UserWithPosts', 'query', 'success')).toBe(1);
       expect(sample(text, `${METRICS.resolverDuration}_count`, { field: 'Query.user' })).toBe(1);
       expect(sample(text, `${METRICS.resolverDuration}_count`, { field: 'User.posts' })).toBe(1);
       expect(sample(text, `${METRICS.resolverDuration}_count`, { field: 'Post.author' })).toBe(2);
@@ -159,13 +159,7 @@ describe('a query through graphql-yoga over HTTP', () => {
       );
 
       const text = await exposition();
-      expect(
-        sample(text, `${METRICS.operationDuration}_count`, {
-          operation_name: 'Fail',
-          operation_type: 'mutation',
-          outcome: 'error',
-        }),
-      ).toBe(1);
+      expect(operationCount(text, 'Fail', 'mutation', 'error')).toBe(1);
       expect(sample(text, METRICS.errors, { code: 'INTERNAL_SERVER_ERROR' })).toBe(1);
       expect(sample(text, `${METRICS.resolverDuration}_count`, { field: 'Mutation.failingMutation' })).toBe(
         1,
@@ -198,13 +192,7 @@ describe('a query through graphql-yoga over HTTP', () => {
 
       const text = await exposition();
       expect(sample(text, METRICS.rejected, { rule: 'depth' })).toBe(2);
-      expect(
-        sample(text, `${METRICS.operationDuration}_count`, {
-          operation_name: 'Deep',
-          operation_type: 'query',
-          outcome: 'rejected',
-        }),
-      ).toBe(2);
+      expect(operationCount(text, 'Deep', 'query', 'rejected')).toBe(2);
       expect(sample(text, METRICS.errors, { code: 'OPERATION_LIMIT_EXCEEDED' })).toBe(2);
 
       // Within the limit the same server answers normally.
@@ -236,20 +224,8 @@ describe('a query through graphql-yoga over HTTP', () => {
       const text = await exposition();
       expect(sample(text, METRICS.errors, { code: 'GRAPHQL_PARSE_FAILED' })).toBe(2);
       expect(sample(text, METRICS.errors, { code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
-      expect(
-        sample(text, `${METRICS.operationDuration}_count`, {
-          operation_name: '__unparsed__',
-          operation_type: 'unknown',
-          outcome: 'invalid',
-        }),
-      ).toBe(2);
-      expect(
-        sample(text, `${METRICS.operationDuration}_count`, {
-          operation_name: '__anonymous__',
-          operation_type: 'query',
-          outcome: 'invalid',
-        }),
-      ).toBe(1);
+      expect(operationCount(text, '__unparsed__', 'unknown', 'invalid')).toBe(2);
+      expect(operationCount(text, '__anonymous__', 'query', 'invalid')).toBe(1);
       expect((await server.query('{ version }')).body).toEqual({ data: { version: '1' } });
     });
   });

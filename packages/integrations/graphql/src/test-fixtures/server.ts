@@ -124,6 +124,8 @@ export interface TestServer {
 
 export interface StartOptions {
   readonly plugins: Plugin[];
+  /** Default: a fresh {@link blogSchema}. */
+  readonly schema?: ReturnType<typeof blogSchema>;
   /** Requests run as this tenant (as the HTTP middleware of an app would set it). */
   readonly tenant?: string;
   /** yoga's own masking (default on); tests of ours turn it off. */
@@ -134,7 +136,7 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions): Promise<TestServer> {
   const yoga = createYoga({
-    schema: blogSchema(),
+    schema: options.schema ?? blogSchema(),
     plugins: options.plugins,
     logging: false,
     maskedErrors: options.maskedErrors ?? true,
@@ -165,6 +167,21 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Serves `plugin` for `run`, then closes the server and shuts the plugin down. */
+export async function serve(
+  plugin: Plugin & { shutdown(): Promise<void> },
+  options: Omit<StartOptions, 'plugins'>,
+  run: (server: TestServer) => Promise<void>,
+): Promise<void> {
+  const server = await startServer({ ...options, plugins: [plugin] });
+  try {
+    await run(server);
+  } finally {
+    await server.close();
+    await plugin.shutdown();
+  }
 }
 
 export interface TestTracing {
@@ -206,4 +223,18 @@ export function sample(
     }
   }
   return undefined;
+}
+
+/** `_count` of the operation-duration histogram for one operation name, type and outcome. */
+export function operationCount(
+  exposition: string,
+  operationName: string,
+  operationType: string,
+  outcome: string,
+): number | undefined {
+  return sample(exposition, 'autoweave_graphql_operation_duration_seconds_count', {
+    operation_name: operationName,
+    operation_type: operationType,
+    outcome,
+  });
 }

@@ -1,0 +1,200 @@
+// The options as behaviour: which resolvers are traced, the bounds on spans and label values, what a
+// bad option says, and what shutdown() takes away again.
+import { envelop, useEngine, useSchema } from '@envelop/core';
+import { execute, parse, specifiedRules, subscribe, validate, type GraphQLSchema } from 'graphql';
+import { createMetrics, type MetricsHandle } from '@autoweave/metrics';
+import { GraphQLOptionsError, METRICS, useAutoweaveGraphQL, type AutoweaveGraphQLOptions } from './index';
+import {
+  blogSchema,
+  operationCount,
+  sample,
+  serve,
+  testTracing,
+  type TestServer,
+  type TestTracing,
+} from './test-fixtures/server';
+
+let tracing: TestTracing;
+let metrics: MetricsHandle;
+beforeEach(() => {
+  tracing = testTracing();
+  metrics = createMetrics({ defaultMetrics: false });
+});
+afterEach(async () => {
+  await metrics.shutdown();
+  await tracing.shutdown();
+});
+
+const withServer = (options: AutoweaveGraphQLOptions, run: (server: TestServer) => Promise<void>) =>
+  serve(useAutoweaveGraphQL({ tracerProvider: tracing.provider, metrics, ...options }), {}, run);
+
+const exposition = async (): Promise<string> => (await metrics.collect()).body;
+const resolverSpanNames = (): string[] =>
+  tracing
+    .spans()
+    .map((s) => s.name)
+    .filter((n) => n.startsWith('graphql.resolve'))
+    .sort();
+
+const POSTS = '{ user(id: "2") { name posts { title } } }';
+
+describe('resolvers', () => {
+  it("'none' traces and times no resolver", async () => {
+    await withServer({ resolvers: 'none' }, async (server) => {
+      expect((await server.query(POSTS)).body.data).toEqual({
+        user: { name: 'Grace', posts: [{ title: 'Compilers' }] },
+      });
+    });
+    expect(resolverSpanNames()).toEqual([]);
+    expect(tracing.byName('query')).toHaveLength(1);
+    expect(await exposition()).not.toContain(`${METRICS.resolverDuration}_count`);
+  });
+
+  it("'all' includes the default resolvers", async () => {
+    await withServer({ resolvers: 'all' }, async (server) => {
+      await server.query(POSTS);
+    });
+    expect(resolverSpanNames()).toEqual([
+      'graphql.resolve Post.title',
+      'graphql.resolve Query.user',
+      'graphql.resolve User.name',
+      'graphql.resolve User.posts',
+    ]);
+    expect(sample(await exposition(), `${METRICS.resolverDuration}_count`, { field: 'User.name' })).toBe(1);
+  });
+
+  it('stops adding resolver spans at maxResolverSpans, says how many were left out, and still times them all', async () => {
+    await withServer({ maxResolverSpans: 2 }, async (server) => {
+      await server.query('{ users { posts { author { name } } } }');
+    });
+    // users (1) + posts (2) + author (3) resolvers run; 2 spans are kept.
+    expect(resolverSpanNames()).toHaveLength(2);
+    expect(tracing.byName('query')[0]?.attributes['autoweave.graphql.resolver_spans_dropped']).toBe(4);
+    expect(sample(await exposition(), `${METRICS.resolverDuration}_count`, { field: 'Post.author' })).toBe(3);
+  });
+
+  it('bounds the field label at resolverFieldCap', async () => {
+    await withServer({ resolverFieldCap: 1 }, async (server) => {
+      await server.query(POSTS);
+    });
+    const text = await exposition();
+    const fields = [
+      ...text.matchAll(new RegExp(`${METRICS.resolverDuration}_count\\{field="([^"]+)"`, 'g')),
+    ].map((m) => m[1]);
+    expect(fields).toHaveLength(2);
+    expect(fields).toContain('__overflow__');
+  });
+});
+
+describe('operation names', () => {
+  const countOf = (text: string, name: string) => operationCount(text, name, 'query', 'success');
+
+  it('outside the allow-list become __overflow__ in labels and leave the span name generic', async () => {
+    await withServer({ operationNames: ['Known'] }, async (server) => {
+      await server.query('query Known { version }');
+      await server.query('query Other { version }');
+    });
+    const text = await exposition();
+    expect(countOf(text, 'Known')).toBe(1);
+    expect(countOf(text, 'Other')).toBeUndefined();
+    expect(countOf(text, '__overflow__')).toBe(1);
+    expect(tracing.spans().map((s) => s.name)).toEqual(expect.arrayContaining(['query Known', 'query']));
+    expect(tracing.byName('query')[0]?.attributes['graphql.operation.name']).toBe('Other');
+  });
+
+  it('beyond the cap become __overflow__, while anonymous operations keep their own label', async () => {
+    await withServer({ operationNames: { cap: 2 } }, async (server) => {
+      for (const name of ['A', 'B', 'C', 'D']) await server.query(`query ${name} { version }`);
+      await server.query('{ version }');
+    });
+    const text = await exposition();
+    expect([countOf(text, 'A'), countOf(text, 'B'), countOf(text, '__overflow__')]).toEqual([1, 1, 2]);
+    expect(countOf(text, '__anonymous__')).toBe(1);
+  });
+});
+
+describe('bad options', () => {
+  it.each([
+    [{ resolvers: 'some' }, "resolvers: must be 'non-default', 'all' or 'none', got some"],
+    [{ maxResolverSpans: -1 }, 'maxResolverSpans: must be an integer >= 0, got -1'],
+    [{ operationNames: [''] }, 'operationNames: must be an array of non-empty operation names'],
+    [{ operationNames: { cap: 'many' } }, 'operationNames.cap: must be an integer >= 0, got many'],
+    [{ guards: { maxDepth: 0 } }, 'guards.maxDepth: must be an integer >= 1, got 0'],
+    [{ maskErrors: 'yes' }, 'maskErrors: must be true or false, got yes'],
+    [{ tracerProvider: {} }, 'tracerProvider: must be an OpenTelemetry TracerProvider (getTracer)'],
+    [{ metrics: {} }, 'metrics: must be a MetricsHandle from createMetrics() of @autoweave/metrics'],
+    [
+      { logger: { warn: () => undefined } },
+      'logger: must have warn(message, meta?) and error(message, meta?) methods',
+    ],
+  ])('%j fails at creation with %s', (options, message) => {
+    let thrown: unknown;
+    try {
+      useAutoweaveGraphQL(options as AutoweaveGraphQLOptions);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(GraphQLOptionsError);
+    expect((thrown as Error).message).toBe(message);
+  });
+});
+
+describe('shutdown()', () => {
+  function envelopWith(schema: GraphQLSchema, plugins: ReturnType<typeof useAutoweaveGraphQL>[]) {
+    return envelop({
+      plugins: [
+        useEngine({ parse, validate, execute, subscribe, specifiedRules }),
+        useSchema(schema),
+        ...plugins,
+      ],
+    });
+  }
+
+  it('puts the original resolvers back and records nothing more', async () => {
+    const schema = blogSchema();
+    const fields = schema.getQueryType()?.getFields();
+    const original = fields?.['user']?.resolve;
+    const plugin = useAutoweaveGraphQL({ tracerProvider: tracing.provider, metrics });
+    const getEnveloped = envelopWith(schema, [plugin]);
+    expect(fields?.['user']?.resolve).not.toBe(original);
+
+    const run = async (): Promise<unknown> => {
+      const { parse: p, validate: v, execute: e, contextFactory, schema: s } = getEnveloped({});
+      const document = p('{ user(id: "1") { name } }');
+      expect(v(s, document)).toEqual([]);
+      return (await e({ schema: s, document, contextValue: await contextFactory() })) as unknown;
+    };
+    expect(await run()).toEqual({ data: { user: { name: 'Ada' } } });
+    expect(tracing.spans().map((x) => x.name)).toEqual(['graphql.resolve Query.user', 'query']);
+
+    await plugin.shutdown();
+    await plugin.shutdown();
+    expect(fields?.['user']?.resolve).toBe(original);
+    tracing.reset();
+    expect(await run()).toEqual({ data: { user: { name: 'Ada' } } });
+    expect(tracing.spans()).toEqual([]);
+  });
+
+  it('leaves a schema shared with an uninstrumented server alone for that server', async () => {
+    const schema = blogSchema();
+    const plain = envelopWith(schema, []);
+    const plugin = useAutoweaveGraphQL({ tracerProvider: tracing.provider, metrics });
+    envelopWith(schema, [plugin]);
+    const { parse: p, execute: e, contextFactory, schema: s } = plain({});
+    const result = await e({
+      schema: s,
+      document: p('{ user(id: "1") { name } }'),
+      contextValue: await contextFactory(),
+    });
+    expect(result).toEqual({ data: { user: { name: 'Ada' } } });
+    expect(tracing.spans()).toEqual([]);
+    await plugin.shutdown();
+  });
+
+  it('lets two plugins share one metrics handle', async () => {
+    const first = useAutoweaveGraphQL({ metrics });
+    const second = useAutoweaveGraphQL({ metrics });
+    await Promise.all([first.shutdown(), second.shutdown()]);
+    expect(await exposition()).toContain(`# TYPE ${METRICS.operationDuration} histogram`);
+  });
+});
