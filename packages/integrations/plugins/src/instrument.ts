@@ -188,7 +188,8 @@ export function instrumentPluginLoader<T extends PluginLoaderLike>(
   };
 
   function begin(phase: Phase, rawName: unknown, callOptions: unknown): Operation {
-    const name = (typeof rawName === 'string' ? rawName : String(rawName)).slice(0, MAX_NAME);
+    const text = typeof rawName === 'string' ? rawName : String(rawName);
+    const name = text.length > MAX_NAME ? text.slice(0, MAX_NAME) : text;
     const tenant = tenantOf(phase, callOptions);
     const attributes: Attributes = { [PLUGIN_ATTRIBUTES.name]: name };
     const version = versionOf(name);
@@ -273,7 +274,7 @@ export function instrumentPluginLoader<T extends PluginLoaderLike>(
       }
       let result: unknown;
       try {
-        result = context.with(op.context, () => original.apply(this, args));
+        result = context.with(op.context, original, this, ...args);
       } catch (error) {
         fail(op, error);
         throw error;

@@ -146,10 +146,13 @@ export function instrumentsFor(options: InstrumentPluginLoaderOptions): Instrume
       countFailure({ plugin: name, phase, reason });
     },
     operation(operation, tenant, success, seconds) {
-      metrics?.recordBusinessOperation(operation, tenant, {
-        ...(success !== undefined ? { success } : {}),
-        durationMs: seconds * 1000,
-      });
+      // one object shape per outcome (no spread): this runs on every execution
+      const durationMs = seconds * 1000;
+      metrics?.recordBusinessOperation(
+        operation,
+        tenant,
+        success === undefined ? { durationMs } : { success, durationMs },
+      );
       if (success === undefined || evaluator === undefined) return;
       let slos = slosByOperation.get(operation);
       if (slos === undefined) {
