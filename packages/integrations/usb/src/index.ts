@@ -1,6 +1,6 @@
 export { createUsbWatcher, DEFAULT_DEBOUNCE_MS, DEFAULT_RETRY } from './watcher';
 export { createRealUsbSource, DEFAULT_SYSFS_PATH } from './real-source';
-export { createScriptedUsbSource } from './scripted-source';
+export { SAMPLE_DEVICES, createScriptedUsbSource } from './scripted-source';
 export {
   INSTRUMENTATION_NAME,
   INSTRUMENTATION_VERSION,
@@ -13,6 +13,7 @@ export type {
   InstrumentUsbOptions,
   RealUsbSourceOptions,
   ScriptedUsbSource,
+  ScriptedUsbSourceOptions,
   UsbAction,
   UsbConnectionEventLike,
   UsbDeviceEvent,

@@ -51,7 +51,7 @@ describe('instrumentUsbWatcher', () => {
     watcherOptions: UsbWatcherOptions = {},
     initial = [FLASH_DRIVE],
   ): Promise<void> => {
-    source = createScriptedUsbSource(initial);
+    source = createScriptedUsbSource({ devices: initial });
     watcher = createUsbWatcher({ source, debounceMs: 0, ...watcherOptions });
     handle = instrumentUsbWatcher(watcher, { tracerProvider: provider, metrics, ...options });
     await watcher.start();
@@ -97,7 +97,7 @@ describe('instrumentUsbWatcher', () => {
       'usb.address': 7,
       'usb.speed': 'full',
       'autoweave.usb.action': 'attach',
-      'autoweave.usb.initial': false,
+      'autoweave.usb.enumerated': false,
       'autoweave.usb.source': 'simulated',
       'tenant.id': 'acme',
     });
@@ -111,14 +111,14 @@ describe('instrumentUsbWatcher', () => {
     });
   });
 
-  it('leaves out the attributes a device does not have, and marks enumerated devices initial', async () => {
+  it('leaves out the attributes a device does not have, and marks enumerated devices as such', async () => {
     await setup({}, {}, [{ vendorId: 0x1d6b, productId: 0x0002 }]);
 
     expect(spans()[0]?.attributes).toEqual({
       'usb.vendor_id': '1d6b',
       'usb.product_id': '0002',
       'autoweave.usb.action': 'attach',
-      'autoweave.usb.initial': true,
+      'autoweave.usb.enumerated': true,
       'autoweave.usb.source': 'simulated',
     });
   });

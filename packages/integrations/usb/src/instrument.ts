@@ -293,7 +293,7 @@ export function instrumentUsbWatcher(
         span.setAttributes(attributesOf(event.device));
         span.setAttributes({
           'autoweave.usb.action': event.action,
-          'autoweave.usb.initial': event.initial,
+          'autoweave.usb.enumerated': event.enumerated,
           'autoweave.usb.source': source,
         });
         const tenant = tenantId ?? currentTenant();

@@ -84,6 +84,14 @@ export function createRealUsbSource(options: RealUsbSourceOptions = {}): UsbDevi
       subscribed = events;
       return devices;
     },
+    list(): Promise<readonly UsbDeviceLike[]> {
+      if (webusb === undefined || subscribed === undefined)
+        return Promise.reject(new Error('the usb source is not open'));
+      if (platform === 'linux' && !existsSync(sysfsPath)) {
+        return Promise.reject(new Error(`${sysfsPath}/ not found (the USB bus went away)`));
+      }
+      return webusb.getDevices();
+    },
     close(): void {
       try {
         unsubscribe();

@@ -55,6 +55,8 @@ export interface UsbDeviceSource {
   open(listener: UsbSourceListener): Promise<readonly UsbDeviceLike[]>;
   /** Unsubscribes; must not throw (a rejection is ignored). */
   close(): Promise<void> | void;
+  /** Enumerates again while open, for `rescanMs`; a rejection means USB went away. */
+  list?(): Promise<readonly UsbDeviceLike[]>;
 }
 
 /** A device as the watcher reports it: plain data, strings bounded, unknown fields `undefined`. */
@@ -83,8 +85,11 @@ export interface UsbDeviceEvent {
   readonly device: UsbDeviceInfo;
   /** When the watcher received it (ms since the epoch, from the watcher's clock). */
   readonly at: number;
-  /** True when it comes from enumerating devices (at start or after USB came back), not from hotplug. */
-  readonly initial: boolean;
+  /**
+   * True when the device was found by enumerating (at start, after USB came back, or by a rescan),
+   * false for a hotplug notification.
+   */
+  readonly enumerated: boolean;
 }
 
 /** A handler may be async: the event's processing time runs until its promise settles. */
@@ -159,6 +164,12 @@ export interface UsbWatcherOptions {
    */
   readonly debounceMs?: number;
   readonly retry?: UsbRetryOptions;
+  /**
+   * While available, enumerate every `rescanMs` and report what changed, for hosts where hotplug
+   * notifications never arrive (Linux without udevd, as in most containers). Needs a source with
+   * `list()`. 0 (the default) turns it off.
+   */
+  readonly rescanMs?: number;
   /** Gets "USB unavailable: <reason>" once per outage, recoveries, and handler errors. */
   readonly logger?: UsbLogger;
   /** Default the global `setTimeout`/`clearTimeout`, with timers unref'd. */
@@ -185,9 +196,16 @@ export interface UsbWatcher {
   intercept(interceptor: UsbWatcherInterceptor): () => void;
 }
 
+export interface ScriptedUsbSourceOptions {
+  /** Devices plugged in from the start. */
+  readonly devices?: readonly UsbDeviceLike[];
+  /** Send connect/disconnect events. false acts like Linux without udevd: only enumeration sees changes. Default true. */
+  readonly hotplug?: boolean;
+}
+
 export interface ScriptedUsbSource extends UsbDeviceSource {
   readonly kind: 'simulated';
-  /** Plugs `device` in: added to the attached list and, while open, a `connect` event. Returns the device. */
+  /** Plugs `device` in: added to the attached list and, while open (and with hotplug), a `connect` event. Returns the device. */
   connect(device: UsbDeviceLike): UsbDeviceLike;
   /** Unplugs a device (matched by handle, else by vendor/product/serial/bus): a `disconnect` event while open. */
   disconnect(device: UsbDeviceLike): void;

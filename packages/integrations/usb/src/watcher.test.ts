@@ -4,6 +4,7 @@ import {
   UsbOptionsError,
   type ScriptedUsbSource,
   type UsbDeviceEvent,
+  type UsbDeviceSource,
   type UsbLogger,
   type UsbWatcher,
   type UsbWatcherOptions,
@@ -35,7 +36,7 @@ describe('createUsbWatcher with the scripted source', () => {
   let events: UsbDeviceEvent[];
 
   const make = (options: UsbWatcherOptions = {}, initial = [FLASH_DRIVE]): UsbWatcher => {
-    source = createScriptedUsbSource(initial);
+    source = createScriptedUsbSource({ devices: initial });
     watcher = createUsbWatcher({
       source,
       logger,
@@ -56,20 +57,20 @@ describe('createUsbWatcher with the scripted source', () => {
   });
   afterEach(() => watcher?.stop());
 
-  it('reports devices present at start as initial attach events and hotplug ones with their descriptors', async () => {
+  it('reports devices present at start as enumerated attach events and hotplug ones with their descriptors', async () => {
     make();
     const health = await watcher.start();
     source.connect(ARDUINO);
 
     expect(health).toMatchObject({ state: 'available', available: true, source: 'simulated', devices: 1 });
-    expect(events.map((e) => [e.action, e.device.productName, e.initial])).toEqual([
+    expect(events.map((e) => [e.action, e.device.productName, e.enumerated])).toEqual([
       ['attach', 'Ultra', true],
       ['attach', 'Arduino Uno', false],
     ]);
     expect(events[1]).toEqual({
       action: 'attach',
       at: clock.now(),
-      initial: false,
+      enumerated: false,
       device: {
         key: '2341:0043:85736323838351F0B1C1',
         vendorId: 0x2341,
@@ -252,7 +253,7 @@ describe('createUsbWatcher with the scripted source', () => {
     source.recover();
     await clock.advance(8000);
     expect(watcher.health()).toMatchObject({ state: 'available', retries: 0, reason: undefined });
-    expect(events.map((e) => [e.action, e.device.productName, e.initial])).toEqual([
+    expect(events.map((e) => [e.action, e.device.productName, e.enumerated])).toEqual([
       ['attach', 'Arduino Uno', true],
     ]);
     expect(logger.lines.at(-1)).toMatchObject({
@@ -276,7 +277,7 @@ describe('createUsbWatcher with the scripted source', () => {
     source.recover();
     await clock.advance(1000);
 
-    expect(events.map((e) => [e.action, e.device.productName, e.initial])).toEqual([
+    expect(events.map((e) => [e.action, e.device.productName, e.enumerated])).toEqual([
       ['attach', 'Ultra', true],
       ['attach', 'Arduino Uno', true],
       ['detach', 'Ultra', true],
@@ -307,12 +308,49 @@ describe('createUsbWatcher with the scripted source', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('finds changes by rescanning every rescanMs where hotplug notifications never arrive', async () => {
+    source = createScriptedUsbSource({ devices: [FLASH_DRIVE], hotplug: false });
+    watcher = createUsbWatcher({ source, logger, timers: clock.timers, now: clock.now, rescanMs: 5000 });
+    watcher.on('attach', (e) => void events.push(e));
+    watcher.on('detach', (e) => void events.push(e));
+    await watcher.start();
+    source.connect(ARDUINO);
+    source.disconnect(FLASH_DRIVE);
+    expect(events.map((e) => e.device.productName)).toEqual(['Ultra']);
+
+    await clock.advance(5000);
+    expect(events.map((e) => [e.action, e.device.productName, e.enumerated])).toEqual([
+      ['attach', 'Ultra', true],
+      ['attach', 'Arduino Uno', true],
+      ['detach', 'Ultra', true],
+    ]);
+
+    source.fail('/sys/bus/usb/devices/ not found');
+    await clock.advance(5000);
+    expect(watcher.health()).toMatchObject({
+      state: 'unavailable',
+      reason: '/sys/bus/usb/devices/ not found',
+    });
+    expect(clock.pending()).toBe(1); // the retry, no rescan while unavailable
+  });
+
+  it('refuses rescanMs for a source that cannot list devices', () => {
+    const noList: UsbDeviceSource = {
+      kind: 'custom',
+      open: () => Promise.resolve([]),
+      close: () => undefined,
+    };
+    expect(() => createUsbWatcher({ source: noList, rescanMs: 1000 })).toThrow(
+      'rescanMs: needs a source with a list() method; leave rescanMs out for this source',
+    );
+  });
+
   it('can start again after stop, enumerating afresh', async () => {
     make({}, [ARDUINO]);
     await watcher.start();
     await watcher.stop();
     await watcher.start();
-    expect(events.map((e) => [e.action, e.initial])).toEqual([
+    expect(events.map((e) => [e.action, e.enumerated])).toEqual([
       ['attach', true],
       ['attach', true],
     ]);

@@ -90,6 +90,13 @@ export function createUsbWatcher(options: UsbWatcherOptions = {}): UsbWatcher {
   if (maxMs < initialMs) {
     throw new UsbOptionsError('retry.maxMs', `must be ≥ retry.initialMs (${initialMs}), got ${maxMs}`);
   }
+  const rescanMs = numberOption('rescanMs', options.rescanMs, 0, 0);
+  if (rescanMs > 0 && typeof source.list !== 'function') {
+    throw new UsbOptionsError(
+      'rescanMs',
+      'needs a source with a list() method; leave rescanMs out for this source',
+    );
+  }
   const logger = objectOption<UsbLogger>('logger', options.logger, ['warn', 'error'], 'a logger');
   const timers =
     objectOption<UsbTimers>('timers', options.timers, ['setTimeout', 'clearTimeout'], 'a UsbTimers') ??
@@ -103,6 +110,7 @@ export function createUsbWatcher(options: UsbWatcherOptions = {}): UsbWatcher {
   let retries = 0;
   let nextAttemptAt: number | undefined;
   let retryTimer: unknown;
+  let rescanTimer: unknown;
   /** Bumped by every attempt and by stop(): a listener or attempt of an older epoch is ignored. */
   let epoch = 0;
   let started: Promise<UsbWatcherHealth> | undefined;
@@ -134,9 +142,9 @@ export function createUsbWatcher(options: UsbWatcherOptions = {}): UsbWatcher {
     }
   };
 
-  function dispatch(action: UsbAction, device: UsbDeviceInfo, initial: boolean, at = now()): void {
+  function dispatch(action: UsbAction, device: UsbDeviceInfo, enumerated: boolean, at = now()): void {
     const list = handlers[action];
-    const event: UsbDeviceEvent = { action, device, at, initial };
+    const event: UsbDeviceEvent = { action, device, at, enumerated };
     const hook = interceptor;
     if (hook === undefined) {
       void runHandlers(event, list, reportHandlerError);
@@ -259,6 +267,42 @@ export function createUsbWatcher(options: UsbWatcherOptions = {}): UsbWatcher {
     });
   }
 
+  /** The open source stopped working: close it and retry as for a failed open. */
+  function sourceFailed(error: unknown): void {
+    epoch++;
+    clearRescan();
+    void closeSource();
+    retries = 0;
+    becomeUnavailable(error);
+  }
+
+  const clearRescan = (): void => {
+    if (rescanTimer !== undefined) timers.clearTimeout(rescanTimer);
+    rescanTimer = undefined;
+  };
+
+  function scheduleRescan(openEpoch: number): void {
+    if (rescanMs === 0) return;
+    rescanTimer = timers.setTimeout(() => {
+      rescanTimer = undefined;
+      if (openEpoch !== epoch) return;
+      void rescan(openEpoch);
+    }, rescanMs);
+  }
+
+  async function rescan(openEpoch: number): Promise<void> {
+    let devices: readonly UsbDeviceLike[];
+    try {
+      devices = await (source.list as () => Promise<readonly UsbDeviceLike[]>)();
+    } catch (error) {
+      if (openEpoch === epoch) sourceFailed(error);
+      return;
+    }
+    if (openEpoch !== epoch) return;
+    reconcile(devices);
+    scheduleRescan(openEpoch);
+  }
+
   function listenerFor(attemptEpoch: number): { listener: UsbSourceListener; opened: () => void } {
     // Events that arrive before open() resolved are replayed after the enumeration is reconciled.
     let early: (() => void)[] | undefined = [];
@@ -283,11 +327,7 @@ export function createUsbWatcher(options: UsbWatcherOptions = {}): UsbWatcher {
         }
       },
       error: (error: unknown) => {
-        if (attemptEpoch !== epoch || state === 'stopped') return;
-        epoch++;
-        void closeSource();
-        retries = 0;
-        becomeUnavailable(error);
+        if (attemptEpoch === epoch && state !== 'stopped') sourceFailed(error);
       },
     };
     const opened = (): void => {
@@ -316,6 +356,7 @@ export function createUsbWatcher(options: UsbWatcherOptions = {}): UsbWatcher {
     }
     becomeAvailable(devices);
     opened();
+    scheduleRescan(mine);
   }
 
   const health = (): UsbWatcherHealth => ({
@@ -355,6 +396,7 @@ export function createUsbWatcher(options: UsbWatcherOptions = {}): UsbWatcher {
       nextAttemptAt = undefined;
       if (retryTimer !== undefined) timers.clearTimeout(retryTimer);
       retryTimer = undefined;
+      clearRescan();
       for (const key of [...pendingDetach.keys()]) cancelDetach(key);
       attached.clear();
       await closeSource();
