@@ -29,13 +29,13 @@ const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const [dist, fixtures, scratch, closeAtEnd] = process.argv.slice(1);
 const { createPluginLoader } = require(dist);
-const module = (v) => 'export const execute = () => ' + JSON.stringify(v) + ';\n';
+const moduleText = (v) => 'export const execute = () => ' + JSON.stringify(v) + ';\n';
 (async () => {
   const out = {};
   const local = createPluginLoader({ directory: scratch });
   await local.load('versioned');
   out.first = await local.execute('versioned');
-  writeFileSync(join(scratch, 'versioned', 'index.mjs'), module('v2'));
+  writeFileSync(join(scratch, 'versioned', 'index.mjs'), moduleText('v2'));
   await local.unload('versioned');
   await local.load('versioned');
   out.reloaded = await local.execute('versioned');

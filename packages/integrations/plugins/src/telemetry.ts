@@ -129,6 +129,7 @@ export function instrumentsFor(options: InstrumentPluginLoaderOptions): Instrume
       name: PLUGIN_METRICS.telemetryErrors,
       help: 'Failures inside the plugin instrumentation, caught so the loader and its callers never see them.',
     });
+    errors.inc({}, 0); // exposed at 0 from the start, so rate() sees the first failure
     observeLoad = (labels, seconds) => loadHistogram.observe(labels, seconds);
     observeExecution = (labels, seconds) => executionHistogram.observe(labels, seconds);
     countFailure = (labels) => failures.inc(labels);

@@ -77,6 +77,25 @@ describe("isolation: 'worker'", () => {
     await expect(loader.execute('busy')).resolves.toMatchObject({ value: null });
   });
 
+  test('a worker that runs out of its heap limit fails its execution; the loader starts a new one', async () => {
+    const limited = createPluginLoader({
+      directory: FIXTURES,
+      workerResourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    });
+    try {
+      await limited.load('busy');
+      await expect(
+        limited.execute('busy', { mode: 'allocate' }, { timeoutMs: 20_000 }),
+      ).rejects.toMatchObject({
+        reason: 'error',
+        message: expect.stringMatching(/its worker failed: .*memory/i),
+      });
+      await expect(limited.execute('busy')).resolves.toMatchObject({ value: null });
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('a result that cannot cross threads is an error, not a crash', async () => {
     await expect(loader.execute('busy', { mode: 'function' })).rejects.toMatchObject({
       reason: 'error',

@@ -11,6 +11,10 @@ export function execute(input, ctx) {
       process.exit(3);
     case 'throw':
       throw new TypeError('busy was told to throw');
+    case 'allocate': {
+      const hoard = [];
+      for (;;) hoard.push(new Array(1e5).fill(hoard.length));
+    }
     case 'function':
       return () => 'functions cannot cross threads';
     case 'log':
