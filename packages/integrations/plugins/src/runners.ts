@@ -212,7 +212,24 @@ class WorkerRunner implements PluginRunner {
 
   async run(input: unknown, ctx: PluginContext): Promise<unknown> {
     const started = Date.now();
-    const worker = await (this.ready ?? this.start(ctx.signal));
+    // A worker started again after a termination is shared by every execution waiting for it, so
+    // no single execution's cancellation stops it; a deadline passing while it starts does (its
+    // import may be what hangs).
+    const ready = this.ready ?? this.start();
+    const onDeadline = (): void => {
+      if (ctx.signal.reason instanceof PluginTimeoutError) {
+        this.kill(
+          `its worker was terminated: it did not start within an execution's ${ctx.timeoutMs} ms deadline`,
+        );
+      }
+    };
+    ctx.signal.addEventListener('abort', onDeadline, { once: true });
+    let worker: Worker;
+    try {
+      worker = await ready;
+    } finally {
+      ctx.signal.removeEventListener('abort', onDeadline);
+    }
     ctx.signal.throwIfAborted();
     const id = ++this.nextId;
     const result = new Promise<unknown>((resolve, reject) => {

@@ -1,5 +1,7 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PluginTimeoutError, createPluginLoader, type PluginLoader } from './index';
-import { FIXTURES, recordingLogger, settle, sleep } from './test-fixtures/helpers';
+import { FIXTURES, recordingLogger, scratchDir, settle, sleep } from './test-fixtures/helpers';
 
 type BusyAnswer = { threadId: number; envKeys: number; value: string | null };
 
@@ -93,6 +95,38 @@ describe("isolation: 'worker'", () => {
       await expect(limited.execute('busy')).resolves.toMatchObject({ value: null });
     } finally {
       await limited.close();
+    }
+  });
+
+  test('a worker that hangs while starting again is terminated at a deadline, and the next start works', async () => {
+    const scratch = await scratchDir();
+    const marker = join(scratch.root, 'flaky', 'hang-on-start');
+    await scratch.plugin(
+      'flaky',
+      { name: 'flaky', version: '1.0.0', entry: 'index.mjs', isolation: 'worker' },
+      {
+        'index.mjs': [
+          "import { existsSync } from 'node:fs';",
+          "if (existsSync(new URL('./hang-on-start', import.meta.url))) await new Promise(() => {});",
+          "export function execute(input) { if (input === 'spin') for (;;) {} return 'started'; }",
+        ].join('\n'),
+      },
+    );
+    const flaky = createPluginLoader({ directory: scratch.root });
+    try {
+      await flaky.load('flaky');
+      await expect(flaky.execute('flaky', 'spin', { timeoutMs: 200 })).rejects.toMatchObject({
+        reason: 'timeout',
+      });
+      await writeFile(marker, '');
+      await expect(flaky.execute('flaky', null, { timeoutMs: 300 })).rejects.toMatchObject({
+        reason: 'timeout',
+      });
+      await rm(marker);
+      await expect(flaky.execute('flaky', null, { timeoutMs: 5000 })).resolves.toBe('started');
+    } finally {
+      await flaky.close();
+      await scratch.remove();
     }
   });
 
