@@ -4,7 +4,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRealUsbSource, createUsbWatcher, type UsbLogger } from './index';
+import { createRequire } from 'node:module';
+import type * as UsbPackage from 'usb';
+import { createRealUsbSource, createUsbWatcher, type UsbLogger, type UsbModuleLike } from './index';
+
+// Checked by `tsc` (pnpm run typecheck): the real package's typings fit the structural types the
+// source is written against, so a usb@3 release that renames what we read breaks the build.
+type FitsUsb = typeof UsbPackage extends UsbModuleLike ? true : false;
+const fitsUsb: FitsUsb = true;
 
 const FIXTURE = join(__dirname, 'test-fixtures', 'real-usb-child.cjs');
 const DIST = join(__dirname, '..', 'dist', 'index.js');
@@ -116,6 +123,14 @@ describe('the real usb package', () => {
       });
       expect(lines).toEqual(['USB unavailable: getDevices error: /sys/bus/usb/devices/ not found (errno 2)']);
     }
+  });
+
+  it('reads only what usb@3 provides: a WebUSB class with getDevices and connect/disconnect listeners', () => {
+    const usb = createRequire(__filename)('usb') as UsbModuleLike;
+    const webusb = new usb.WebUSB({ allowAllDevices: true });
+    expect(fitsUsb).toBe(true);
+    const methods = ['getDevices', 'addEventListener', 'removeEventListener'];
+    expect(methods.map((m) => typeof Reflect.get(webusb, m))).toEqual(['function', 'function', 'function']);
   });
 
   it('checks the sysfs path it is given before touching the package', async () => {
