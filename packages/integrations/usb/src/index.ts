@@ -1,13 +1,13 @@
-export { createUsbWatcher, DEFAULT_DEBOUNCE_MS, DEFAULT_RETRY } from './watcher';
+export { createUsbWatcher, DEFAULT_DEBOUNCE_MS, DEFAULT_RETRY, MAX_TRACKED_DEVICES } from './watcher';
 export { createRealUsbSource, DEFAULT_SYSFS_PATH } from './real-source';
 export { SAMPLE_DEVICES, createScriptedUsbSource } from './scripted-source';
 export {
   INSTRUMENTATION_NAME,
   INSTRUMENTATION_VERSION,
-  USB_METRICS,
   USB_SPAN_NAMES,
   instrumentUsbWatcher,
 } from './instrument';
+export { USB_METRICS } from './metrics';
 export { UsbOptionsError } from './options';
 export type {
   InstrumentUsbOptions,

@@ -220,6 +220,7 @@ describe('instrumentUsbWatcher', () => {
       'autoweave_usb_events_suppressed_total{reason="flap"} 2',
       'autoweave_usb_events_suppressed_total{reason="duplicate"} 1',
       'autoweave_usb_events_suppressed_total{reason="invalid"} 0',
+      'autoweave_usb_events_suppressed_total{reason="overflow"} 0',
     ]);
     expect(samples(body, 'autoweave_usb_devices_attached')).toEqual(['autoweave_usb_devices_attached 2']);
     expect(samples(body, 'autoweave_usb_available')).toEqual(['autoweave_usb_available 1']);
@@ -373,6 +374,21 @@ describe('instrumentUsbWatcher', () => {
     expect(samples(await exposition(), 'autoweave_usb_devices_attached')).toEqual([
       'autoweave_usb_devices_attached 2',
     ]);
+  });
+
+  it('leaves the metrics handle as it was when a USB metric name is already taken', async () => {
+    metrics.counter({ name: 'autoweave_usb_handler_errors_total', help: 'Someone else’s.' });
+    source = createScriptedUsbSource();
+    watcher = createUsbWatcher({ source });
+    expect(() => instrumentUsbWatcher(watcher, { tracerProvider: provider, metrics })).toThrow(
+      /^metrics: cannot define the USB metrics: metric autoweave_usb_handler_errors_total is already registered/,
+    );
+    const body = await exposition();
+    expect(body).not.toContain('autoweave_usb_event_duration_seconds');
+    expect(body).not.toContain('autoweave_usb_events_total');
+    expect(body).toContain('# HELP autoweave_usb_handler_errors_total Someone else’s.');
+    // and the watcher is not left half-instrumented
+    expect(() => instrumentUsbWatcher(watcher, { tracerProvider: provider })).not.toThrow();
   });
 
   it('refuses to instrument a watcher twice', async () => {

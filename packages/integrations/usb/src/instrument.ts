@@ -10,10 +10,11 @@ import {
   type Exception,
   type Span,
 } from '@opentelemetry/api';
-import type { BoundCounter, MetricsGauge, MetricsHandle } from '@autoweave/metrics';
-import { USB_EVENT_LATENCY_SLO, bucketsFor, sloHistogram, type SloDefinition } from '@autoweave/sli-slo';
+import type { BoundCounter, MetricsHandle } from '@autoweave/metrics';
+import { USB_EVENT_LATENCY_SLO, type SloDefinition } from '@autoweave/sli-slo';
 import { TENANT_ATTRIBUTE, currentTenant, isValidTenantId, runWithTenant } from '@autoweave/tenant-isolation';
 import { hex4 } from './device';
+import { ACTIONS, USB_METRICS, createUsbMetrics, type LatencySeries, type UsbMetricSeries } from './metrics';
 import { UsbOptionsError, errorMessage, objectOption } from './options';
 import type {
   InstrumentUsbOptions,
@@ -24,7 +25,6 @@ import type {
   UsbHandlerErrors,
   UsbInstrumentation,
   UsbLogger,
-  UsbSuppressReason,
   UsbWatcher,
   UsbWatcherInterceptor,
 } from './types';
@@ -33,30 +33,13 @@ import type {
 export const INSTRUMENTATION_NAME = '@autoweave/integration-usb';
 export const INSTRUMENTATION_VERSION = '0.1.0';
 
-/** Every metric `instrumentUsbWatcher` adds to the metrics handle. */
-export const USB_METRICS = Object.freeze({
-  eventDuration: 'autoweave_usb_event_duration_seconds',
-  events: 'autoweave_usb_events_total',
-  handlerErrors: 'autoweave_usb_handler_errors_total',
-  suppressed: 'autoweave_usb_events_suppressed_total',
-  devicesAttached: 'autoweave_usb_devices_attached',
-  available: 'autoweave_usb_available',
-  instrumentationErrors: 'autoweave_usb_instrumentation_errors_total',
-});
-
 export const USB_SPAN_NAMES: Readonly<Record<UsbAction, string>> = Object.freeze({
   attach: 'usb.device.attach',
   detach: 'usb.device.detach',
 });
 
-const ACTIONS = ['attach', 'detach'] as const;
-const REASONS = ['flap', 'duplicate', 'invalid'] as const;
 const MAX_STATUS_MESSAGE = 1024;
 const SPAN_OPTIONS = Object.freeze({ kind: SpanKind.INTERNAL });
-
-interface LatencySeries {
-  observe(seconds: number): void;
-}
 
 interface PerAction {
   readonly spanName: string;
@@ -159,93 +142,25 @@ export function instrumentUsbWatcher(
   const tracer = provider.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
   const source = watcher.health().source;
 
-  const added: string[] = [];
-  let internalErrors: BoundCounter | undefined;
-  let suppressed: ((reason: UsbSuppressReason, count: number) => void) | undefined;
+  const series: UsbMetricSeries | undefined =
+    metrics === undefined ? undefined : createUsbMetrics(metrics, watcher, slo, evaluator);
+  const recorder = series === undefined ? evaluator?.bind(slo.id) : undefined;
   const perAction = {} as Record<UsbAction, PerAction>;
-
-  if (metrics !== undefined) {
-    const actionBound = { action: { allow: [...ACTIONS], allowOnly: true } };
-    const help = 'Time USB attach/detach handlers took per event (until async handlers settled).';
-    const latency =
-      evaluator !== undefined
-        ? sloHistogram(metrics, evaluator, slo, {
-            help,
-            labelNames: ['action'] as const,
-            labelBounds: actionBound,
-          })
-        : metrics.histogram({
-            name: USB_METRICS.eventDuration,
-            help,
-            labelNames: ['action'] as const,
-            labelBounds: actionBound,
-            buckets: bucketsFor(slo),
-          });
-    const events = metrics.counter({
-      name: USB_METRICS.events,
-      help: 'USB device events passed to the handlers, by action (after dedupe and debounce).',
-      labelNames: ['action'] as const,
-      labelBounds: actionBound,
-    });
-    const errors = metrics.counter({
-      name: USB_METRICS.handlerErrors,
-      help: 'USB event handlers that threw or rejected, by action.',
-      labelNames: ['action'] as const,
-      labelBounds: actionBound,
-    });
-    const suppressedCounter = metrics.counter({
-      name: USB_METRICS.suppressed,
-      help: 'Raw USB source events that reached no handler: flap (detach and re-attach within the debounce window), duplicate, invalid.',
-      labelNames: ['reason'] as const,
-      labelBounds: { reason: { allow: [...REASONS], allowOnly: true } },
-    });
-    const bySuppressReason = Object.fromEntries(
-      REASONS.map((r) => [r, suppressedCounter.labels({ reason: r })]),
-    );
-    suppressed = (reason, count) => bySuppressReason[reason]?.inc(count);
-    // Read from the watcher at each scrape: nothing to update on the event path.
-    const devices: MetricsGauge<never> = metrics.gauge({
-      name: USB_METRICS.devicesAttached,
-      help: 'USB devices attached now, as the watcher sees them.',
-      collect: (): void => devices.set({}, watcher.devices().length),
-    });
-    const available: MetricsGauge<never> = metrics.gauge({
-      name: USB_METRICS.available,
-      help: '1 while the USB device source is open and delivering events, 0 while USB is unavailable or the watcher is stopped.',
-      collect: (): void => available.set({}, watcher.health().available ? 1 : 0),
-    });
-    internalErrors = metrics
-      .counter({
-        name: USB_METRICS.instrumentationErrors,
-        help: 'Failures inside the USB instrumentation (span or metric calls); the handlers still ran.',
-      })
-      .labels({});
-    added.push(...Object.values(USB_METRICS));
-    for (const action of ACTIONS) {
-      // bound once: the series exist at 0 from the start, so rate() sees the first event
-      perAction[action] = {
-        spanName: USB_SPAN_NAMES[action],
-        latency: latency.labels({ action }),
-        events: events.labels({ action }),
-        errors: errors.labels({ action }),
-      };
-    }
-  } else {
-    for (const action of ACTIONS) {
-      const recorder = evaluator?.bind(slo.id);
-      perAction[action] = {
-        spanName: USB_SPAN_NAMES[action],
-        latency: recorder && { observe: (seconds) => recorder.recordLatency(seconds) },
-        events: undefined,
-        errors: undefined,
-      };
-    }
+  for (const action of ACTIONS) {
+    perAction[action] = {
+      spanName: USB_SPAN_NAMES[action],
+      // without a metrics handle an evaluator still gets the latencies
+      latency:
+        series?.latency[action] ?? (recorder && { observe: (seconds) => recorder.recordLatency(seconds) }),
+      events: series?.events[action],
+      errors: series?.errors[action],
+    };
   }
 
   const warned = new Set<string>();
   const internal = (stage: string, error: unknown): void => {
     try {
-      internalErrors?.inc();
+      series?.instrumentationErrors.inc();
       if (!warned.has(stage) && logger !== undefined) {
         warned.add(stage);
         logger.warn(`USB instrumentation failed (${stage}): ${errorMessage(error)}; handlers still run`, {
@@ -317,7 +232,7 @@ export function instrumentUsbWatcher(
       tenantId === undefined ? traced : (event, run) => runWithTenant(tenantId, () => traced(event, run)),
     suppressed(reason, count) {
       try {
-        suppressed?.(reason, count);
+        series?.suppressed[reason]?.inc(count);
       } catch (error) {
         internal('suppressed', error);
       }
@@ -331,12 +246,7 @@ export function instrumentUsbWatcher(
       if (done) return;
       done = true;
       release();
-      if (metrics === undefined) return;
-      for (const name of added) {
-        for (const key of [name, name.replace(/_total$/, '')]) {
-          if (metrics.registry.getSingleMetric(key) !== undefined) metrics.registry.removeSingleMetric(key);
-        }
-      }
+      series?.remove();
     },
   };
 }

@@ -7,8 +7,9 @@ export class UsbOptionsError extends Error {
   constructor(
     readonly field: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${message}`, options);
   }
 }
 

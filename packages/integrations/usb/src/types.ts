@@ -96,7 +96,8 @@ export interface UsbDeviceEvent {
 export type UsbEventHandler = (event: UsbDeviceEvent) => void | Promise<void>;
 
 /** Why a raw source event did not become a handler call. */
-export type UsbSuppressReason = 'flap' | 'duplicate' | 'invalid';
+/** `overflow`: more devices attached than the watcher tracks (`MAX_TRACKED_DEVICES`, 1024). */
+export type UsbSuppressReason = 'flap' | 'duplicate' | 'invalid' | 'overflow';
 
 export type UsbWatcherState = 'stopped' | 'starting' | 'available' | 'unavailable';
 

@@ -1,6 +1,7 @@
 import {
   createScriptedUsbSource,
   createUsbWatcher,
+  MAX_TRACKED_DEVICES,
   UsbOptionsError,
   type ScriptedUsbSource,
   type UsbDeviceEvent,
@@ -155,6 +156,19 @@ describe('createUsbWatcher with the scripted source', () => {
 
     expect(events.map((e) => e.action)).toEqual(['attach']);
     expect(suppressed).toEqual(['duplicate', 'duplicate', 'invalid']);
+  });
+
+  it('tracks at most MAX_TRACKED_DEVICES devices and counts the rest as overflow', async () => {
+    const suppressed: string[] = [];
+    make({ debounceMs: 0 }, []);
+    watcher.intercept({ dispatch: (_e, run) => run(), suppressed: (r) => void suppressed.push(r) });
+    await watcher.start();
+    for (let i = 0; i <= MAX_TRACKED_DEVICES; i++)
+      source.connect({ vendorId: 0x1234, productId: 1, serialNumber: `S${i}` });
+
+    expect(watcher.devices()).toHaveLength(MAX_TRACKED_DEVICES);
+    expect(events).toHaveLength(MAX_TRACKED_DEVICES);
+    expect(suppressed).toEqual(['overflow']);
   });
 
   it('runs every handler even when one throws or rejects, and never throws into the source', async () => {

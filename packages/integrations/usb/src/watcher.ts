@@ -27,6 +27,8 @@ import type {
 
 export const DEFAULT_DEBOUNCE_MS = 250;
 export const DEFAULT_RETRY = Object.freeze({ initialMs: 1000, maxMs: 60_000 });
+/** Devices tracked at once; a real host has far fewer (127 per bus), a broken source may not. */
+export const MAX_TRACKED_DEVICES = 1024;
 
 const NO_ERRORS: UsbHandlerErrors = Object.freeze([]);
 
@@ -176,6 +178,7 @@ export function createUsbWatcher(options: UsbWatcherOptions = {}): UsbWatcher {
     // Back within the debounce window: the device never really left.
     if (cancelDetach(info.key)) return suppress('flap', 2);
     if (attached.has(info.key)) return suppress('duplicate', 1);
+    if (attached.size >= MAX_TRACKED_DEVICES) return suppress('overflow', 1);
     attached.set(info.key, info);
     dispatch('attach', info, false);
   }
@@ -215,6 +218,10 @@ export function createUsbWatcher(options: UsbWatcherOptions = {}): UsbWatcher {
       present.add(info.key);
       if (cancelDetach(info.key)) suppress('flap', 1);
       if (!attached.has(info.key)) {
+        if (attached.size >= MAX_TRACKED_DEVICES) {
+          suppress('overflow', 1);
+          continue;
+        }
         attached.set(info.key, info);
         dispatch('attach', info, true);
       }
