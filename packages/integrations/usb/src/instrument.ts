@@ -201,8 +201,9 @@ export function instrumentUsbWatcher(
   function traced(event: UsbDeviceEvent, run: () => UsbDispatchOutcome): UsbDispatchOutcome {
     const a = perAction[event.action];
     let span: Span;
+    const parent = context.active();
     try {
-      span = tracer.startSpan(a.spanName, SPAN_OPTIONS);
+      span = tracer.startSpan(a.spanName, SPAN_OPTIONS, parent);
       // attributes only for spans that are kept: 90% of them are not at 10% sampling
       if (span.isRecording()) {
         span.setAttributes(attributesOf(event.device));
@@ -218,7 +219,7 @@ export function instrumentUsbWatcher(
       internal('start', error);
       return run();
     }
-    return context.with(trace.setSpan(context.active(), span), () => {
+    return context.with(trace.setSpan(parent, span), () => {
       const start = performance.now();
       const outcome = run();
       return isPromise(outcome)
