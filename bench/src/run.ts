@@ -7,6 +7,8 @@ import { signalPairs, type SpanNotes } from './signals.js';
 import { limitPairs } from './tenant-limits.js';
 import { redactionPairs } from './redaction.js';
 import { sloMemory, sloPairs } from './slo.js';
+import { usbPairs } from './integration-usb.js';
+import { pluginPairs } from './integration-plugins.js';
 
 interface RssResult {
   spans: number;
@@ -24,9 +26,14 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const notes: SpanNotes[] = [];
   const results: PairResult[] = [];
-  for (const pair of [...signalPairs(notes), ...limitPairs(), ...redactionPairs(), ...sloPairs()].filter(
-    (p) => only === undefined || p.name.includes(only),
-  )) {
+  for (const pair of [
+    ...signalPairs(notes),
+    ...limitPairs(),
+    ...redactionPairs(),
+    ...sloPairs(),
+    ...usbPairs(),
+    ...pluginPairs(),
+  ].filter((p) => only === undefined || p.name.includes(only))) {
     process.stderr.write(`bench: ${pair.name} … `);
     const result = await runPair(pair);
     results.push(result);
@@ -59,7 +66,7 @@ async function main(): Promise<void> {
 Measured by \`pnpm bench\` (\`bench/src\`), on ${new Date().toISOString().slice(0, 10)}, on: ${machine()}.
 Each row runs the instrumented operation and the same code without instrumentation in one tinybench run
 (${OPS_PER_SAMPLE} operations per sample, medians); "added" is the difference of the medians, "ratio" is
-instrumented ÷ baseline. Budgets are the ones the issues set (2: signals, 3: tenant policies, 4: SLOs). Figures move by up to ±50% between runs on this
+instrumented ÷ baseline. Budgets are the ones the issues set (2: signals, 3: tenant policies, 4: SLOs, 5: integrations). Figures move by up to ±50% between runs on this
 shared 2-core machine; rerun before quoting one.
 
 ## Per-operation cost
