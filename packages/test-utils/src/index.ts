@@ -35,3 +35,4 @@ export {
   type ReceivedRequest,
   type ReceivedSpan,
 } from './otlp-peer';
+export { recordSpans, useAsyncContext, type SpanRecorder } from './spans';
