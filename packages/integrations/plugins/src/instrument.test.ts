@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SpanStatusCode, context, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base';
+import { SpanStatusCode, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createMetrics, type MetricsHandle } from '@autoweave/metrics';
 import {
   OPERATION_ERRORS_SLO,
@@ -16,7 +11,7 @@ import {
   type SloEvaluator,
 } from '@autoweave/sli-slo';
 import { runWithTenant } from '@autoweave/tenant-isolation';
-import { checkMetrics } from '@autoweave/test-utils';
+import { checkMetrics, recordSpans, useAsyncContext, type SpanRecorder } from '@autoweave/test-utils';
 import {
   PLUGIN_METRICS,
   createPluginLoader,
@@ -25,7 +20,7 @@ import {
   type PluginLoader,
 } from './index';
 import { PACKAGE_VERSION } from './instrument';
-import { FIXTURES, TestContextManager, recordingLogger, sampleValue, sleep } from './test-fixtures/helpers';
+import { FIXTURES, recordingLogger, sampleValue, sleep } from './test-fixtures/helpers';
 
 const LOAD = PLUGIN_METRICS.loadDuration;
 const EXEC = PLUGIN_METRICS.executionDuration;
@@ -39,36 +34,32 @@ const ECHO_SUCCEEDED_FOR_ACME = {
   'tenant.id': 'acme',
 };
 
-let exporter: InMemorySpanExporter;
-let provider: BasicTracerProvider;
+let recorder: SpanRecorder;
 let metrics: MetricsHandle;
 let loader: PluginLoader;
 let instrumentation: PluginInstrumentation;
-const contextManager = new TestContextManager();
+let restoreContext: () => void;
 
 beforeAll(() => {
-  context.setGlobalContextManager(contextManager);
+  restoreContext = useAsyncContext();
 });
-afterAll(() => {
-  context.disable();
-});
+afterAll(() => restoreContext());
 
 beforeEach(() => {
-  exporter = new InMemorySpanExporter();
-  provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  recorder = recordSpans();
   metrics = createMetrics({ defaultMetrics: false });
   loader = createPluginLoader({ directory: FIXTURES, loadTimeoutMs: 2000 });
-  instrumentation = instrumentPluginLoader(loader, { tracerProvider: provider, metrics });
+  instrumentation = instrumentPluginLoader(loader, { tracerProvider: recorder.provider, metrics });
 });
 afterEach(async () => {
   await instrumentation.shutdown();
   await loader.close();
   await metrics.shutdown();
-  await provider.shutdown();
+  await recorder.shutdown();
 });
 
 const spans = (name?: string): ReadableSpan[] =>
-  exporter.getFinishedSpans().filter((s) => name === undefined || s.name === name);
+  recorder.spans().filter((s) => name === undefined || s.name === name);
 const only = (name: string): ReadableSpan => {
   const found = spans(name);
   expect(found).toHaveLength(1);
@@ -155,10 +146,10 @@ describe('instrumentPluginLoader: execute', () => {
   });
 
   test("the execute span is the caller's child and the parent of the plugin's own spans", async () => {
-    trace.setGlobalTracerProvider(provider); // the plugin uses the global API, as plugins do
+    trace.setGlobalTracerProvider(recorder.provider); // the plugin uses the global API, as plugins do
     try {
       await loader.load('spanning');
-      const tracer: Tracer = provider.getTracer('caller');
+      const tracer: Tracer = recorder.provider.getTracer('caller');
       await tracer.startActiveSpan('request', async (request) => {
         await loader.execute('spanning', 2);
         request.end();
@@ -255,7 +246,7 @@ describe('instrumentPluginLoader: metrics', () => {
     const bounded = createMetrics({ defaultMetrics: false });
     const other = createPluginLoader({ directory: FIXTURES });
     const handle = instrumentPluginLoader(other, {
-      tracerProvider: provider,
+      tracerProvider: recorder.provider,
       metrics: bounded,
       maxPluginLabels: 2,
     });
@@ -280,7 +271,7 @@ describe('instrumentPluginLoader: metrics', () => {
 
   test('two loaders can share one metrics handle', async () => {
     const second = createPluginLoader({ directory: FIXTURES });
-    const handle = instrumentPluginLoader(second, { tracerProvider: provider, metrics });
+    const handle = instrumentPluginLoader(second, { tracerProvider: recorder.provider, metrics });
     try {
       await loader.load('echo');
       await second.load('echo');
@@ -302,7 +293,7 @@ describe('instrumentPluginLoader: SLO evaluator', () => {
     sloMetrics = createMetrics({ defaultMetrics: false });
     sloLoader = createPluginLoader({ directory: FIXTURES, loadTimeoutMs: 2000 });
     handle = instrumentPluginLoader(sloLoader, {
-      tracerProvider: provider,
+      tracerProvider: recorder.provider,
       metrics: sloMetrics,
       sloEvaluator: evaluator,
     });
@@ -345,7 +336,7 @@ describe('instrumentPluginLoader: lifecycle and safety', () => {
   test('shutdown puts the original methods back and stops the telemetry', async () => {
     const plain = createPluginLoader({ directory: FIXTURES });
     const { load, execute } = plain;
-    const handle = instrumentPluginLoader(plain, { tracerProvider: provider });
+    const handle = instrumentPluginLoader(plain, { tracerProvider: recorder.provider });
     expect(plain.load).not.toBe(load);
     await handle.shutdown();
     await handle.shutdown();
@@ -359,7 +350,7 @@ describe('instrumentPluginLoader: lifecycle and safety', () => {
   test('refuses to instrument the same loader twice while instrumented', async () => {
     expect(() => instrumentPluginLoader(loader)).toThrow(/instrumented already/);
     await instrumentation.shutdown();
-    const again = instrumentPluginLoader(loader, { tracerProvider: provider });
+    const again = instrumentPluginLoader(loader, { tracerProvider: recorder.provider });
     await again.shutdown();
   });
 
@@ -375,7 +366,7 @@ describe('instrumentPluginLoader: lifecycle and safety', () => {
       },
     };
     const own = createMetrics({ defaultMetrics: false });
-    const handle = instrumentPluginLoader(foreign, { tracerProvider: provider, metrics: own });
+    const handle = instrumentPluginLoader(foreign, { tracerProvider: recorder.provider, metrics: own });
     try {
       await foreign.load('fast');
       await expect(foreign.execute('fast')).resolves.toBe('fast');

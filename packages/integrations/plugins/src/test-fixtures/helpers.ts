@@ -1,10 +1,8 @@
 // Test helpers: the fixture plugins directory, a logger that keeps what it was told, and scratch
 // plugin directories for manifests and layouts too broken to ship as fixtures.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
 import type { PluginLogger } from '../types';
 
 /** The fixture plugins: echo, failing, hanging, spanning, busy, env-reader, no-execute, broken, … */
@@ -96,33 +94,4 @@ export function sampleValue(
     if (Object.entries(labels).every(([k, v]) => found.get(k) === v)) return Number(match[3]);
   }
   return undefined;
-}
-
-/** An AsyncLocalStorage context manager, so spans nest across awaits without a tracing SDK's help. */
-export class TestContextManager implements ContextManager {
-  private readonly storage = new AsyncLocalStorage<Context>();
-  active(): Context {
-    return this.storage.getStore() ?? ROOT_CONTEXT;
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
-    ctx: Context,
-    fn: F,
-    thisArg?: ThisParameterType<F>,
-    ...args: A
-  ): ReturnType<F> {
-    return this.storage.run(ctx, () => fn.apply(thisArg, args));
-  }
-  bind<T>(ctx: Context, target: T): T {
-    if (typeof target !== 'function') return target;
-    const run = (...args: unknown[]): unknown =>
-      this.with(ctx, target as (...a: unknown[]) => unknown, undefined, ...args);
-    return run as T;
-  }
-  enable(): this {
-    return this;
-  }
-  disable(): this {
-    this.storage.disable();
-    return this;
-  }
 }
