@@ -46,12 +46,15 @@ export interface Operation {
   /** `name` bounded by the operation-name guard: the metric label and span-name part. */
   nameLabel: string;
   document: DocumentNode | undefined;
+  /** The operation name `describe` was asked for, to skip describing the same thing twice. */
+  requestedName: string | undefined;
   span: Span | undefined;
   /** True while the operation's span records: resolvers add child spans only then. */
   recording: boolean;
   finished: boolean;
   resolverSpans: number;
-  droppedResolverSpans: number;
+  /** Resolver calls that got no span (list items after the first, or beyond `maxResolverSpans`). */
+  skippedResolverSpans: number;
   /** Resolver spans by their `info.path` object, to parent nested resolvers; created on first use. */
   spansByPath: Map<unknown, Span> | undefined;
 }
@@ -73,11 +76,12 @@ function newOperation(): Operation {
     name: undefined,
     nameLabel: UNPARSED_OPERATION,
     document: undefined,
+    requestedName: undefined,
     span: undefined,
     recording: false,
     finished: false,
     resolverSpans: 0,
-    droppedResolverSpans: 0,
+    skippedResolverSpans: 0,
     spansByPath: undefined,
   };
 }
@@ -100,39 +104,51 @@ function attributeValue(value: unknown): string | number | boolean | undefined {
 }
 
 export class OperationTracker {
-  private readonly operations = new WeakMap<object, Operation>();
+  // The operation lives on the context object under a symbol of this tracker: a property read is what
+  // every resolver call pays, and unlike a WeakMap entry (an ephemeron) it adds nothing to each GC.
+  // A frozen context falls back to the WeakMap.
+  private readonly key = Symbol('autoweave.graphql.operation');
+  private readonly frozen = new WeakMap<object, Operation>();
 
   constructor(private readonly config: TrackerConfig) {}
+
+  private get(ctx: object): Operation | undefined {
+    return (ctx as Record<symbol, Operation | undefined>)[this.key] ?? this.frozen.get(ctx);
+  }
+
+  private set(ctx: object, op: Operation): void {
+    if (!Reflect.set(ctx, this.key, op)) this.frozen.set(ctx, op);
+  }
 
   /** The unfinished operation running with this context value (what resolvers receive), if any. */
   lookup(ctx: unknown): Operation | undefined {
     if (!isObject(ctx)) return undefined;
-    const op = this.operations.get(ctx);
+    const op = this.get(ctx);
     return op === undefined || op.finished ? undefined : op;
   }
 
   /** A new operation for `ctx`: parse is starting. */
   begin(ctx: object): void {
-    this.operations.set(ctx, newOperation());
+    this.set(ctx, newOperation());
   }
 
   /** The current operation of `ctx`, or a new one when parse was not seen (a pre-parsed document). */
   current(ctx: object): Operation {
-    let op = this.operations.get(ctx);
+    let op = this.get(ctx);
     if (op === undefined || op.finished) {
       op = newOperation();
-      this.operations.set(ctx, op);
+      this.set(ctx, op);
     }
     return op;
   }
 
   /** Takes type and name from the operation `document` selects. */
   describe(op: Operation, document: DocumentNode, operationName: unknown): void {
+    const requested = typeof operationName === 'string' ? operationName : undefined;
+    if (op.document === document && op.requestedName === requested) return;
     op.document = document;
-    const definition = getOperationAST(
-      document,
-      typeof operationName === 'string' ? operationName : undefined,
-    );
+    op.requestedName = requested;
+    const definition = getOperationAST(document, requested);
     op.type = definition?.operation ?? 'unknown';
     const name = definition?.name?.value;
     op.name = name === undefined ? undefined : name.slice(0, MAX_NAME_ATTRIBUTE);
@@ -171,8 +187,8 @@ export class OperationTracker {
       }
       if (span.isRecording()) {
         span.setAttribute('autoweave.graphql.outcome', outcome);
-        if (op.droppedResolverSpans > 0) {
-          span.setAttribute('autoweave.graphql.resolver_spans_dropped', op.droppedResolverSpans);
+        if (op.skippedResolverSpans > 0) {
+          span.setAttribute('autoweave.graphql.resolver_spans_skipped', op.skippedResolverSpans);
         }
         if (errors.length > 0) {
           span.setAttribute('autoweave.graphql.errors', errors.length);
@@ -279,8 +295,8 @@ export class OperationTracker {
     }
   }
 
-  /** Runs `fn` with `span` as the active span, so spans the execution starts (a database call) are its children. */
-  static within<T>(span: Span, fn: () => T): T {
-    return context.with(trace.setSpan(context.active(), span), fn);
+  /** Calls `fn(arg)` with `span` active, so spans the execution starts (a database call) are its children. */
+  static within<A, T>(span: Span, fn: (arg: A) => T, arg: A): T {
+    return context.with(trace.setSpan(context.active(), span), fn, undefined, arg);
   }
 }

@@ -1,6 +1,7 @@
 // The options as behaviour: which resolvers are traced, the bounds on spans and label values, what a
 // bad option says, and what shutdown() takes away again.
 import { envelop, useEngine, useSchema } from '@envelop/core';
+import { AlwaysOffSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { execute, parse, specifiedRules, subscribe, validate, type GraphQLSchema } from 'graphql';
 import { createMetrics, type MetricsHandle } from '@autoweave/metrics';
 import { GraphQLOptionsError, METRICS, useAutoweaveGraphQL, type AutoweaveGraphQLOptions } from './index';
@@ -64,13 +65,59 @@ describe('resolvers', () => {
   });
 
   it('stops adding resolver spans at maxResolverSpans, says how many were left out, and still times them all', async () => {
-    await withServer({ maxResolverSpans: 2 }, async (server) => {
+    await withServer({ maxResolverSpans: 2, listItemSpans: 'all' }, async (server) => {
       await server.query('{ users { posts { author { name } } } }');
     });
     // users (1) + posts (2) + author (3) resolvers run; 2 spans are kept.
     expect(resolverSpanNames()).toHaveLength(2);
-    expect(tracing.byName('query')[0]?.attributes['autoweave.graphql.resolver_spans_dropped']).toBe(4);
+    expect(tracing.byName('query')[0]?.attributes['autoweave.graphql.resolver_spans_skipped']).toBe(4);
     expect(sample(await exposition(), `${METRICS.resolverDuration}_count`, { field: 'Post.author' })).toBe(3);
+  });
+
+  it("traces the first item of each list by default and every item with listItemSpans: 'all'", async () => {
+    const query = '{ users { posts { author { name } } } }';
+    await withServer({}, async (server) => {
+      await server.query(query);
+    });
+    const paths = () =>
+      tracing
+        .spans()
+        .filter((s) => s.name.startsWith('graphql.resolve'))
+        .map((s) => s.attributes['graphql.field.path'])
+        .sort();
+    expect(paths()).toEqual(['users', 'users.0.posts', 'users.0.posts.0.author']);
+    expect(tracing.byName('query')[0]?.attributes['autoweave.graphql.resolver_spans_skipped']).toBe(3);
+    tracing.reset();
+    await withServer({ listItemSpans: 'all' }, async (server) => {
+      await server.query(query);
+    });
+    expect(paths()).toEqual([
+      'users',
+      'users.0.posts',
+      'users.0.posts.0.author',
+      'users.0.posts.1.author',
+      'users.1.posts',
+      'users.1.posts.0.author',
+    ]);
+    expect(sample(await exposition(), `${METRICS.resolverDuration}_count`, { field: 'Post.author' })).toBe(6);
+  });
+
+  it("times resolvers of sampled operations only, unless resolverMetrics: 'all'", async () => {
+    const unsampled = new BasicTracerProvider({ sampler: new AlwaysOffSampler() });
+    for (const resolverMetrics of ['sampled', 'all'] as const) {
+      await serve(
+        useAutoweaveGraphQL({ tracerProvider: unsampled, metrics, resolverMetrics }),
+        {},
+        async (server) => {
+          await server.query(POSTS);
+        },
+      );
+    }
+    const text = await exposition();
+    // Only the 'all' run observed; both runs measured the operation.
+    expect(sample(text, `${METRICS.resolverDuration}_count`, { field: 'Query.user' })).toBe(1);
+    expect(operationCount(text, '__anonymous__', 'query', 'success')).toBe(2);
+    await unsampled.shutdown();
   });
 
   it('bounds the field label at resolverFieldCap', async () => {
@@ -115,7 +162,9 @@ describe('operation names', () => {
 
 describe('bad options', () => {
   it.each([
-    [{ resolvers: 'some' }, "resolvers: must be 'non-default', 'all' or 'none', got some"],
+    [{ resolvers: 'some' }, "resolvers: must be 'non-default', 'all', 'none'; got some"],
+    [{ listItemSpans: 2 }, "listItemSpans: must be 'first', 'all'; got 2"],
+    [{ resolverMetrics: 'some' }, "resolverMetrics: must be 'sampled', 'all'; got some"],
     [{ maxResolverSpans: -1 }, 'maxResolverSpans: must be an integer >= 0, got -1'],
     [{ operationNames: [''] }, 'operationNames: must be an array of non-empty operation names'],
     [{ operationNames: { cap: 'many' } }, 'operationNames.cap: must be an integer >= 0, got many'],

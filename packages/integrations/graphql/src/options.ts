@@ -39,6 +39,8 @@ export interface ResolvedGuards {
 export interface ResolvedOptions {
   readonly resolvers: ResolverTracing;
   readonly maxResolverSpans: number;
+  readonly listItemSpans: 'first' | 'all';
+  readonly resolverMetrics: 'sampled' | 'all';
   readonly resolverFieldCap: number;
   readonly operationNames: { readonly allow: readonly string[]; readonly cap: number };
   readonly includeDocument: boolean;
@@ -46,7 +48,7 @@ export interface ResolvedOptions {
   readonly maskErrors: boolean;
 }
 
-const RESOLVER_MODES: readonly ResolverTracing[] = ['non-default', 'all', 'none'];
+const RESOLVER_MODES = ['non-default', 'all', 'none'] as const satisfies readonly ResolverTracing[];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -58,6 +60,17 @@ function show(value: unknown): string {
   } catch {
     return typeof value;
   }
+}
+
+function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    throw new GraphQLOptionsError(
+      field,
+      `must be ${allowed.map((a) => `'${a}'`).join(', ')}; got ${show(value)}`,
+    );
+  }
+  return value as T;
 }
 
 function count(field: string, value: unknown, fallback: number, min: number): number {
@@ -133,13 +146,6 @@ export function checkLogger(logger: unknown): void {
 export function resolveOptions(options: AutoweaveGraphQLOptions): ResolvedOptions {
   const raw: unknown = options;
   if (!isObject(raw)) throw new GraphQLOptionsError('options', 'must be an object');
-  const resolvers = options.resolvers ?? 'non-default';
-  if (!RESOLVER_MODES.includes(resolvers)) {
-    throw new GraphQLOptionsError(
-      'resolvers',
-      `must be 'non-default', 'all' or 'none', got ${String(resolvers)}`,
-    );
-  }
   if (options.tracerProvider !== undefined && typeof options.tracerProvider?.getTracer !== 'function') {
     throw new GraphQLOptionsError('tracerProvider', 'must be an OpenTelemetry TracerProvider (getTracer)');
   }
@@ -160,8 +166,15 @@ export function resolveOptions(options: AutoweaveGraphQLOptions): ResolvedOption
   }
   checkLogger(options.logger);
   return {
-    resolvers,
+    resolvers: oneOf('resolvers', options.resolvers, RESOLVER_MODES, 'non-default'),
     maxResolverSpans: count('maxResolverSpans', options.maxResolverSpans, 200, 0),
+    resolverMetrics: oneOf(
+      'resolverMetrics',
+      options.resolverMetrics,
+      ['sampled', 'all'] as const,
+      'sampled',
+    ),
+    listItemSpans: oneOf('listItemSpans', options.listItemSpans, ['first', 'all'] as const, 'first'),
     resolverFieldCap: count('resolverFieldCap', options.resolverFieldCap, 200, 0),
     operationNames: resolveOperationNames(options.operationNames),
     includeDocument: flag('includeDocument', options.includeDocument, false),

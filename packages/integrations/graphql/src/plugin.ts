@@ -1,17 +1,17 @@
 // useAutoweaveGraphQL: the envelop plugin. It follows each operation through envelop's phases (parse and
 // validate through `instrumentation`, which also sees errors thrown from yoga's caches; execute through
-// onExecute), adds the guards and error masking as plugins right after itself, and wraps resolvers
-// when the schema is set. Every hook body is guarded: a telemetry failure is counted, never thrown.
+// onExecute), masks errors in its own hooks after recording them, adds the guards as a plugin right
+// after itself, and wraps resolvers when the schema is set. A telemetry failure is counted, never thrown.
 import { createRequire } from 'node:module';
-import { isAsyncIterable, isPromise, type Plugin } from '@envelop/core';
-import { trace } from '@opentelemetry/api';
+import { isAsyncIterable, isPromise } from '@envelop/core';
+import { context as otelContext, trace, type Span } from '@opentelemetry/api';
 import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
 import { createLabelGuard, createRedactor } from '@autoweave/tenant-isolation';
 import type { ErrorStage } from './errors';
 import { failureReporter } from './failures';
 import { createGuardsPlugin } from './guards';
 import { instrumentsFor } from './instruments';
-import { createMaskingPlugin } from './masking';
+import { createMasker, maskResult } from './masking';
 import { ANONYMOUS_OPERATION, OperationTracker, UNPARSED_OPERATION, type Operation } from './operation';
 import { resolveOptions } from './options';
 import { ResolverInstrumentation } from './resolvers';
@@ -37,12 +37,6 @@ function operationNameParam(ctx: unknown): unknown {
 }
 
 type Call = (args: unknown) => unknown;
-
-/** `fn` (envelop's execute or subscribe) run inside `wrap`, typed as `fn` was. */
-function wrapCall<F>(fn: F, wrap: <T>(run: () => T) => T): F {
-  const call = fn as Call;
-  return ((args: unknown) => wrap(() => call(args))) as F;
-}
 
 function errorsOf(result: unknown): readonly unknown[] {
   const errors = (result as ExecutionResult | null)?.errors;
@@ -84,60 +78,97 @@ export function useAutoweaveGraphQL(options: AutoweaveGraphQLOptions = {}): Auto
     instruments,
     fields: createLabelGuard({ cap: config.resolverFieldCap }),
     maxSpans: config.maxResolverSpans,
+    firstListItemOnly: config.listItemSpans === 'first',
+    timeAll: config.resolverMetrics === 'all',
     reportFailure,
   });
-  const companions: Plugin[] = [];
-  if (config.guards !== false) companions.push(createGuardsPlugin(config.guards, instruments, reportFailure));
-  if (config.maskErrors) companions.push(createMaskingPlugin(options.logger, reportFailure));
+  const guards =
+    config.guards === false ? undefined : createGuardsPlugin(config.guards, instruments, reportFailure);
+  const mask = config.maskErrors ? createMasker(options.logger, reportFailure) : undefined;
   let active = true;
 
-  const guarded = (stage: ErrorStage | 'schema', fn: () => void): void => {
-    if (!active) return;
+  /** Ends `op`; the tracker never throws, but a failure here must not reach the server either. */
+  const finish = (op: Operation, stage: ErrorStage, errors: readonly unknown[]): void => {
     try {
-      fn();
+      tracker.finish(op, stage, errors);
     } catch (err) {
       reportFailure(stage, err);
     }
   };
-  const fail = (ctx: object, stage: ErrorStage, error: unknown): void =>
-    guarded(stage, () => tracker.finish(tracker.current(ctx), stage, [error]));
-  // After execute began, only an operation still open may end: never invent one for a late error.
-  const failOpen = (ctx: object, error: unknown): void =>
-    guarded('execute', () => {
-      const op = tracker.lookup(ctx);
-      if (op !== undefined) tracker.finish(op, 'execute', [error]);
-    });
-  const finishWith = (op: Operation, stage: ErrorStage, errors: readonly unknown[]): void =>
-    guarded(stage, () => tracker.finish(op, stage, errors));
+  /** An error before execute: the operation of `ctx` (begun at parse) ends with it. */
+  const fail = (ctx: object, stage: ErrorStage, error: unknown): void => {
+    if (!active) return;
+    try {
+      tracker.finish(tracker.current(ctx), stage, [error]);
+    } catch (err) {
+      reportFailure(stage, err);
+    }
+  };
 
-  /** Starts the span of an execute or subscribe call and runs the call with it active. */
+  /**
+   * Starts the span of an execute or subscribe call; returns the call to run instead, which runs the
+   * original with the span active and ends the operation if it throws or rejects (such a call never
+   * reaches onExecuteDone). The rejection handler hangs off the side, so the result is not delayed.
+   */
   const startExecution = (
     ctx: object,
     args: { document: DocumentNode; operationName?: unknown; variableValues?: unknown },
-    replace: (wrap: <T>(run: () => T) => T) => void,
-  ): Operation | undefined => {
-    let op: Operation | undefined;
-    guarded('execute', () => {
+    call: Call,
+  ): { op: Operation; run: Call } | undefined => {
+    if (!active) return undefined;
+    let op: Operation;
+    try {
       op = tracker.current(ctx);
       tracker.describe(op, args.document, args.operationName);
-      const span = tracker.startSpan(op, args.variableValues);
-      replace((run) => OperationTracker.within(span, run));
-    });
-    return op;
+    } catch (err) {
+      reportFailure('execute', err);
+      return undefined;
+    }
+    let span: Span | undefined;
+    try {
+      span = tracker.startSpan(op, args.variableValues);
+      // An unsampled operation under a span (an HTTP server span) adds nothing by being active: work it
+      // starts follows that span's decision anyway. Activating it is only needed at the root, where it
+      // keeps downstream spans from starting traces of their own.
+      if (!span.isRecording() && trace.getSpan(otelContext.active()) !== undefined) span = undefined;
+    } catch (err) {
+      // Without a span the operation is still measured and ended.
+      reportFailure('execute', err);
+    }
+    const failed = (error: unknown): void => finish(op, 'execute', [error]);
+    const run: Call = (callArgs) => {
+      let result: unknown;
+      try {
+        result = span === undefined ? call(callArgs) : OperationTracker.within(span, call, callArgs);
+      } catch (error) {
+        failed(error);
+        throw error;
+      }
+      if (isPromise(result)) void result.then(undefined, failed);
+      return result;
+    };
+    return { op, run };
   };
 
   return {
     onPluginInit({ addPlugin, registerContextErrorHandler }) {
-      // Registered before the companions' own handlers, so the real error is recorded before masking.
-      registerContextErrorHandler(({ context, error }) => fail(context, 'context', error));
-      for (const plugin of companions) addPlugin(plugin);
+      registerContextErrorHandler(({ context, error, setError }) => {
+        fail(context, 'context', error);
+        if (mask !== undefined) setError(mask(error));
+      });
+      if (guards !== undefined) addPlugin(guards);
     },
     onSchemaChange({ schema }) {
-      guarded('schema', () => resolvers.wrap(schema as GraphQLSchema));
+      if (!active) return;
+      try {
+        resolvers.wrap(schema as GraphQLSchema);
+      } catch (err) {
+        reportFailure('schema', err);
+      }
     },
     instrumentation: {
       parse({ context }, parse) {
-        guarded('parse', () => tracker.begin(context));
+        if (active) tracker.begin(context);
         try {
           parse();
         } catch (error) {
@@ -153,55 +184,58 @@ export function useAutoweaveGraphQL(options: AutoweaveGraphQLOptions = {}): Auto
           throw error;
         }
       },
-      // A safety net: an execution that throws or rejects instead of returning errors still ends its span.
-      execute({ context }, execute) {
-        let result: ReturnType<typeof execute>;
-        try {
-          result = execute();
-        } catch (error) {
-          failOpen(context, error);
-          throw error;
-        }
-        if (!isPromise(result)) return result;
-        return result.then(undefined, (error: unknown) => {
-          failOpen(context, error);
-          throw error;
-        });
-      },
     },
     onValidate({ context, params }) {
-      return ({ valid, result }) =>
-        guarded('validate', () => {
+      if (!active) return;
+      return ({ valid, result }) => {
+        try {
           // Described here already, so an operation whose context then fails to build is still named.
           const op = tracker.current(context);
           tracker.describe(op, params.documentAST as DocumentNode, operationNameParam(context));
           if (!valid) tracker.finish(op, 'validate', result);
-        });
+        } catch (err) {
+          reportFailure('validate', err);
+        }
+      };
     },
     onExecute({ context, args, executeFn, setExecuteFn }) {
-      const op = startExecution(context, args, (wrap) => setExecuteFn(wrapCall(executeFn, wrap)));
-      if (op === undefined) return;
+      const started = startExecution(context, args, executeFn as Call);
+      if (started === undefined) return;
+      setExecuteFn(started.run as typeof executeFn);
+      const { op } = started;
       return {
-        onExecuteDone({ result }) {
-          if (!isAsyncIterable(result)) return finishWith(op, 'execute', errorsOf(result));
+        onExecuteDone({ result, setResult }) {
+          if (!isAsyncIterable(result)) {
+            finish(op, 'execute', errorsOf(result));
+            if (mask !== undefined) setResult(maskResult(result, mask));
+            return;
+          }
           // @defer/@stream: the operation ends with its last payload.
           const errors: unknown[] = [];
           return {
-            onNext: ({ result: next }) => {
+            onNext: ({ result: next, setResult: setNext }) => {
               for (const error of errorsOf(next)) if (errors.length < MAX_STREAM_ERRORS) errors.push(error);
+              if (mask !== undefined) setNext(maskResult(next, mask));
             },
-            onEnd: () => finishWith(op, 'execute', errors),
+            onEnd: () => finish(op, 'execute', errors),
           };
         },
       };
     },
     onSubscribe({ context, args, subscribeFn, setSubscribeFn }) {
-      const op = startExecution(context, args, (wrap) => setSubscribeFn(wrapCall(subscribeFn, wrap)));
-      if (op === undefined) return;
+      const started = startExecution(context, args, subscribeFn as Call);
+      if (started === undefined) return;
+      setSubscribeFn(started.run as typeof subscribeFn);
+      const { op } = started;
       // The span covers setting the subscription up; events are not operations of their own here.
       return {
-        onSubscribeResult({ result }) {
-          finishWith(op, 'execute', isAsyncIterable(result) ? [] : errorsOf(result));
+        onSubscribeResult({ result, setResult }) {
+          if (isAsyncIterable(result)) return finish(op, 'execute', []);
+          finish(op, 'execute', errorsOf(result));
+          if (mask !== undefined) setResult(maskResult(result, mask));
+        },
+        onSubscribeError({ error, setError }) {
+          if (mask !== undefined) setError(mask(error));
         },
       };
     },

@@ -1,5 +1,6 @@
-// Wraps the schema's field resolvers once, when the schema is set: a resolver of a traced operation gets
-// a child span (parented to the nearest traced ancestor field) and a duration observation. A resolver
+// Wraps the schema's field resolvers once, when the schema is set: a resolver of a sampled operation gets
+// a child span (parented to the nearest traced ancestor field) and a duration observation (every
+// operation's, with `resolverMetrics: 'all'`). A resolver
 // that returns an Error ends its span with ERROR status, like one that throws. Outside our operations
 // (another server sharing the schema) the wrapper only forwards the call.
 import { SpanKind, SpanStatusCode, context, trace, type Span, type Tracer } from '@opentelemetry/api';
@@ -47,6 +48,9 @@ export interface ResolverConfig {
   readonly instruments: Instruments | undefined;
   readonly fields: LabelGuard;
   readonly maxSpans: number;
+  readonly firstListItemOnly: boolean;
+  /** Time resolvers of every operation, not only of sampled ones. */
+  readonly timeAll: boolean;
   readonly reportFailure: ReportFailure;
 }
 
@@ -63,6 +67,14 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
   );
+}
+
+/** True inside any list item but the first (`feed.3.author`, `feed.0.comments.1.author`). */
+function laterListItem(path: Path): boolean {
+  for (let p: Path | undefined = path; p !== undefined; p = p.prev) {
+    if (typeof p.key === 'number' && p.key > 0) return true;
+  }
+  return false;
 }
 
 /** `user.posts.0.title`, from the resolver's response path. */
@@ -114,12 +126,12 @@ export class ResolverInstrumentation {
   }
 
   private wrapper(entry: FieldEntry, original: Resolver): Resolver {
-    const { tracker, instruments } = this.config;
+    const { tracker } = this.config;
+    const timeAll = this.config.timeAll && this.config.instruments !== undefined;
     return (source, args, ctx, info) => {
       const op = tracker.lookup(ctx);
-      if (op === undefined || (instruments === undefined && !op.recording)) {
-        return original(source, args, ctx, info);
-      }
+      // The common case at low sampling: an unsampled operation, nothing to record, just the call.
+      if (op === undefined || (!op.recording && !timeAll)) return original(source, args, ctx, info);
       return this.run(op, entry, original, source, args, ctx, info);
     };
   }
@@ -163,8 +175,11 @@ export class ResolverInstrumentation {
 
   private startSpan(op: Operation, entry: FieldEntry, info: GraphQLResolveInfo): Span | undefined {
     try {
-      if (op.resolverSpans >= this.config.maxSpans) {
-        op.droppedResolverSpans++;
+      if (
+        op.resolverSpans >= this.config.maxSpans ||
+        (this.config.firstListItemOnly && laterListItem(info.path))
+      ) {
+        op.skippedResolverSpans++;
         return undefined;
       }
       op.resolverSpans++;

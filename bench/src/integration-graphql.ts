@@ -1,0 +1,452 @@
+// The GraphQL integration's throughput benchmark: the same graphql-yoga server with and without
+// useAutoweaveGraphQL (10% sampling on a real tracer provider exporting OTLP/gRPC, metrics on), loaded
+// by autocannon over loopback with a realistic query (a page of 10 posts, each with its author and 3
+// comments with their authors: 52 resolver calls per request).
+//
+// Three servers, each in a child process of its own (this file with `--serve`), so the server under
+// load has one core and autocannon the other, and nothing else runs in a measured process. Spans go
+// to a collector stand-in (`--sink`) that answers OTLP/gRPC without decoding, so it takes little CPU:
+//   bare          no OpenTelemetry SDK, no metrics: the reference
+//   baseline      startTracing (10%, OTLP, AsyncLocalStorage context manager) + createMetrics, no plugin
+//   instrumented  the same plus useAutoweaveGraphQL
+// `ratio` is instrumented / baseline: the plugin's own cost. `ratioToBare` adds the SDK's share. All
+// three run each request inside runWithTenant, as the platform's tenant middleware does. The servers
+// run with NODE_ENV=production (graphql-js skips its development checks; errors are masked). They are
+// measured in rotation, the rotation reversed every other round so drift cancels out; medians compared.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { createServer as createHttp2Server } from 'node:http2';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createSchema, createYoga } from 'graphql-yoga';
+import { useAutoweaveGraphQL } from '@autoweave/integration-graphql';
+import { createMetrics } from '@autoweave/metrics';
+import { runWithTenant } from '@autoweave/tenant-isolation';
+import { startTracing } from '@autoweave/tracing';
+
+/** The query every request sends: nested resolvers over a list, as a feed page would. */
+export const FEED_QUERY = /* GraphQL */ `
+  query Feed($first: Int!) {
+    viewer {
+      id
+      name
+    }
+    feed(first: $first) {
+      id
+      title
+      createdAt
+      tags
+      author {
+        id
+        name
+        avatarUrl
+      }
+      comments(first: 3) {
+        id
+        body
+        author {
+          id
+          name
+        }
+      }
+    }
+  }
+`;
+
+const TYPE_DEFS = /* GraphQL */ `
+  type Query {
+    viewer: User!
+    feed(first: Int!): [Post!]!
+  }
+  type User {
+    id: ID!
+    name: String!
+    avatarUrl: String!
+  }
+  type Post {
+    id: ID!
+    title: String!
+    createdAt: String!
+    tags: [String!]!
+    author: User!
+    comments(first: Int!): [Comment!]!
+  }
+  type Comment {
+    id: ID!
+    body: String!
+    author: User!
+  }
+`;
+
+interface UserRow {
+  id: string;
+  name: string;
+  avatarUrl: string;
+}
+interface PostRow {
+  id: string;
+  title: string;
+  createdAt: string;
+  tags: string[];
+  authorId: string;
+}
+interface CommentRow {
+  id: string;
+  body: string;
+  postId: string;
+  authorId: string;
+}
+
+const USERS = new Map<string, UserRow>(
+  Array.from({ length: 20 }, (_, i) => [
+    `u${i}`,
+    { id: `u${i}`, name: `User ${i}`, avatarUrl: `https://cdn.example.com/a/${i}.png` },
+  ]),
+);
+const POSTS: PostRow[] = Array.from({ length: 50 }, (_, i) => ({
+  id: `p${i}`,
+  title: `Post number ${i}`,
+  createdAt: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(),
+  tags: ['graphql', i % 2 === 0 ? 'even' : 'odd'],
+  authorId: `u${i % 20}`,
+}));
+const COMMENTS: CommentRow[] = POSTS.flatMap((p, i) =>
+  Array.from({ length: 5 }, (_, j) => ({
+    id: `c${i}-${j}`,
+    body: `Comment ${j} on ${p.title}`,
+    postId: p.id,
+    authorId: `u${(i + j) % 20}`,
+  })),
+);
+const COMMENTS_BY_POST = new Map<string, CommentRow[]>();
+for (const c of COMMENTS) COMMENTS_BY_POST.set(c.postId, [...(COMMENTS_BY_POST.get(c.postId) ?? []), c]);
+
+const user = (id: string): UserRow => USERS.get(id) as UserRow;
+
+/** A fresh schema per server: the plugin wraps resolvers in place. */
+function feedSchema() {
+  return createSchema({
+    typeDefs: TYPE_DEFS,
+    resolvers: {
+      Query: {
+        viewer: () => user('u0'),
+        // A data source answers asynchronously, as a database would.
+        feed: async (_: unknown, { first }: { first: number }) => {
+          await Promise.resolve();
+          return POSTS.slice(0, first);
+        },
+      },
+      Post: {
+        author: (post: PostRow) => Promise.resolve(user(post.authorId)),
+        comments: (post: PostRow, { first }: { first: number }) =>
+          (COMMENTS_BY_POST.get(post.id) ?? []).slice(0, first),
+      },
+      Comment: {
+        author: (comment: CommentRow) => user(comment.authorId),
+      },
+    },
+  });
+}
+
+export type Mode = 'bare' | 'baseline' | 'instrumented';
+const MODES: readonly Mode[] = ['bare', 'baseline', 'instrumented'];
+
+/** Child-process side: serves one yoga server on loopback until stdin closes. */
+async function serve(mode: Mode, otlpUrl: string, sampleRate: number): Promise<void> {
+  let stop = (): Promise<number> => Promise.resolve(0);
+  let yoga = createYoga({ schema: feedSchema(), logging: false, graphiql: false });
+  if (mode !== 'bare') {
+    const tracing = startTracing({ serviceName: 'bench-graphql', sampleRate, endpoint: otlpUrl });
+    const metrics = createMetrics();
+    const plugin =
+      mode === 'instrumented'
+        ? useAutoweaveGraphQL({ tracerProvider: tracing.provider, metrics })
+        : undefined;
+    yoga = createYoga({
+      schema: feedSchema(),
+      plugins: plugin ? [plugin] : [],
+      logging: false,
+      graphiql: false,
+    });
+    stop = async () => {
+      await tracing.forceFlush();
+      const exported = tracing.stats().exported;
+      await Promise.all([plugin?.shutdown(), tracing.shutdown(), metrics.shutdown()]);
+      return exported;
+    };
+  }
+  // Every request runs as its tenant, as the platform's HTTP middleware sets it (runWithTenant), so
+  // AsyncLocalStorage is active in all three servers, as it is in any server that propagates context.
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests++;
+    runWithTenant('acme', () => void yoga(req, res));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  console.log(`http://127.0.0.1:${port}/graphql`);
+  // Each "mark" line answers with the CPU time this process used, and the requests it served, since
+  // the previous one: CPU per request does not depend on how the machine's cores were shared.
+  let since = process.cpuUsage();
+  let servedBefore = 0;
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    if (line !== 'mark') continue;
+    const used = process.cpuUsage(since);
+    since = process.cpuUsage();
+    console.log(JSON.stringify({ cpuUs: used.user + used.system, requests: requests - servedBefore }));
+    servedBefore = requests;
+  }
+  server.closeAllConnections();
+  server.close();
+  console.log(JSON.stringify({ spansExported: await stop() }));
+  process.exit(0);
+}
+
+/**
+ * Child-process side of the collector stand-in: accepts OTLP/gRPC exports on loopback and answers OK
+ * without decoding them. On this 2-core machine a decoding peer would take CPU from the server under
+ * test only while the instrumented server runs; a real collector runs elsewhere.
+ */
+async function sink(): Promise<void> {
+  let exports = 0;
+  let bytes = 0;
+  const server = createHttp2Server((req, res) => {
+    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    req.on('end', () => {
+      exports++;
+      res.writeHead(200, { 'content-type': 'application/grpc' });
+      res.addTrailers({ 'grpc-status': '0' });
+      res.end(Buffer.alloc(5)); // one empty, uncompressed ExportTraceServiceResponse
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  console.log(`http://127.0.0.1:${port}`);
+  process.stdin.resume();
+  await once(process.stdin, 'end');
+  console.log(JSON.stringify({ exports, bytes }));
+  process.exit(0);
+}
+
+interface ChildProcessHandle {
+  /** The first line the child printed: its URL. */
+  readonly url: string;
+  /** Asks a server child for the CPU time and requests since the previous mark. */
+  mark(): Promise<{ cpuUs: number; requests: number }>;
+  /** Closes stdin (the child's signal to finish) and returns the last line it printed, parsed. */
+  stop(): Promise<Record<string, number>>;
+}
+
+/** Runs this file with `args` in a child process and waits for the URL it prints. */
+async function startChild(args: readonly string[]): Promise<ChildProcessHandle> {
+  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  const { stdin, stdout } = child;
+  if (stdout === null || stdin === null) throw new Error(`${args.join(' ')}: no stdio`);
+  const iterator = createInterface({ input: stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<string | undefined> => {
+    const line = await iterator.next();
+    return line.done === true ? undefined : line.value;
+  };
+  const url = await next();
+  if (url === undefined) throw new Error(`${args.join(' ')}: exited before listening`);
+  let stopped: Promise<Record<string, number>> | undefined;
+  return {
+    url,
+    mark: async () => {
+      stdin.write('mark\n');
+      return JSON.parse((await next()) ?? '{}') as { cpuUs: number; requests: number };
+    },
+    stop: () =>
+      (stopped ??= (async () => {
+        stdin.end();
+        const last = await next();
+        if (child.exitCode === null) await once(child, 'exit');
+        return last === undefined ? {} : (JSON.parse(last) as Record<string, number>);
+      })()),
+  };
+}
+
+interface CannonResult {
+  requests: { total: number };
+  latency: { p50: number; p99: number };
+  duration: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<CannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+interface Load {
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+async function load(url: string, seconds: number, connections: number): Promise<Load> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({ query: FEED_QUERY, variables: { first: 10 }, operationName: 'Feed' }),
+    connections,
+    duration: seconds,
+  });
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(
+      `load on ${url} failed: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
+  }
+  return {
+    rps: result.requests.total / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+  };
+}
+
+/** Sends the query once and checks the answer, so a broken server cannot pass as a fast one. */
+async function check(url: string): Promise<void> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: FEED_QUERY, variables: { first: 10 } }),
+  });
+  const body = (await res.json()) as { data?: { feed?: { comments?: unknown[] }[] }; errors?: unknown };
+  if (res.status !== 200 || body.errors !== undefined || body.data?.feed?.length !== 10) {
+    throw new Error(`${url} answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  }
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+export interface GraphqlThroughputOptions {
+  /** Seconds per measurement. Default 5. */
+  readonly seconds?: number;
+  /** Concurrent autocannon connections. Default 10. */
+  readonly connections?: number;
+  /** Measurements per server (rotation reversed every other round). Default 6. */
+  readonly rounds?: number;
+  /** Trace sampling of the instrumented server. Default 0.1. */
+  readonly sampleRate?: number;
+}
+
+export interface Measurement {
+  readonly mode: Mode;
+  readonly rps: number;
+  readonly p99Ms: number;
+  readonly cpuUsPerRequest: number;
+}
+
+export interface GraphqlThroughputResult {
+  /** Median requests per second of the server with the SDK and metrics but without the plugin. */
+  readonly baselineRps: number;
+  /** The same server with useAutoweaveGraphQL. */
+  readonly instrumentedRps: number;
+  /** instrumentedRps / baselineRps: the plugin's own cost; the target is >= 0.95. */
+  readonly ratio: number;
+  /** The same server with no OpenTelemetry SDK and no metrics at all. */
+  readonly bareRps: number;
+  /** instrumentedRps / bareRps: the plugin plus the SDK's context manager. */
+  readonly ratioToBare: number;
+  readonly p99Ms: Readonly<Record<Mode, number>>;
+  /** Median CPU time (user + system) the server process spent per request. */
+  readonly cpuUsPerRequest: Readonly<Record<Mode, number>>;
+  /**
+   * baseline / instrumented CPU per request: the throughput ratio the plugin allows when the server
+   * has its core to itself; steadier than `ratio` on a machine whose cores other work shares.
+   */
+  readonly cpuRatio: number;
+  /** Every measurement, in the order taken. */
+  readonly rounds: readonly Measurement[];
+  /** Spans the instrumented server exported over OTLP/gRPC to the collector stand-in. */
+  readonly spansExported: number;
+  /** OTLP Export calls the collector stand-in answered. */
+  readonly exportRequests: number;
+  readonly seconds: number;
+  readonly connections: number;
+  readonly sampleRate: number;
+}
+
+/** GraphQL server throughput with and without the plugin; see the top of this file for the set-up. */
+export async function graphqlThroughput(
+  options: GraphqlThroughputOptions = {},
+): Promise<GraphqlThroughputResult> {
+  const seconds = options.seconds ?? 5;
+  const connections = options.connections ?? 10;
+  const rounds = options.rounds ?? 6;
+  const sampleRate = options.sampleRate ?? 0.1;
+  const collector = await startChild(['--sink']);
+  const started: ChildProcessHandle[] = [collector];
+  try {
+    const servers = {} as Record<Mode, ChildProcessHandle>;
+    for (const mode of MODES) {
+      servers[mode] = await startChild(['--serve', mode, collector.url, String(sampleRate)]);
+      started.push(servers[mode]);
+    }
+    for (const mode of MODES) {
+      await check(servers[mode].url);
+      await load(servers[mode].url, Math.min(2, seconds), connections); // JIT warm-up, not counted
+    }
+    const taken: Measurement[] = [];
+    for (let i = 0; i < rounds; i++) {
+      for (const mode of i % 2 === 0 ? MODES : [...MODES].reverse()) {
+        await servers[mode].mark();
+        const { rps, p99Ms } = await load(servers[mode].url, seconds, connections);
+        const { cpuUs, requests } = await servers[mode].mark();
+        taken.push({ mode, rps, p99Ms, cpuUsPerRequest: cpuUs / requests });
+      }
+    }
+    const of = (mode: Mode, key: 'rps' | 'p99Ms' | 'cpuUsPerRequest') =>
+      median(taken.filter((t) => t.mode === mode).map((t) => t[key]));
+    const spansExported = (await servers.instrumented.stop())['spansExported'] ?? 0;
+    const received = await collector.stop();
+    return {
+      baselineRps: of('baseline', 'rps'),
+      instrumentedRps: of('instrumented', 'rps'),
+      ratio: of('instrumented', 'rps') / of('baseline', 'rps'),
+      bareRps: of('bare', 'rps'),
+      ratioToBare: of('instrumented', 'rps') / of('bare', 'rps'),
+      cpuUsPerRequest: {
+        bare: of('bare', 'cpuUsPerRequest'),
+        baseline: of('baseline', 'cpuUsPerRequest'),
+        instrumented: of('instrumented', 'cpuUsPerRequest'),
+      },
+      cpuRatio: of('baseline', 'cpuUsPerRequest') / of('instrumented', 'cpuUsPerRequest'),
+      p99Ms: {
+        bare: of('bare', 'p99Ms'),
+        baseline: of('baseline', 'p99Ms'),
+        instrumented: of('instrumented', 'p99Ms'),
+      },
+      rounds: taken,
+      spansExported,
+      exportRequests: received['exports'] ?? 0,
+      seconds,
+      connections,
+      sampleRate,
+    };
+  } finally {
+    await Promise.all(started.map((child) => child.stop()));
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [, , role, mode, otlpUrl = '', rate = '0.1'] = process.argv;
+  if (role === '--sink') await sink();
+  if (role === '--serve') await serve(MODES.find((m) => m === mode) ?? 'bare', otlpUrl, Number(rate));
+}
