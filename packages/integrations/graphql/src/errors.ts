@@ -1,8 +1,7 @@
 // What an error in a GraphQL result means for telemetry: its code for the `code` label, whether the
 // server meant it (a GraphQLError raised on purpose) and the underlying exception to record on spans.
 import { isOriginalGraphQLError } from '@envelop/core';
-import type { Span } from '@opentelemetry/api';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 
 /** The phase an error came from, which names it when it carries no `extensions.code`. */
 export type ErrorStage = 'parse' | 'validate' | 'context' | 'execute';

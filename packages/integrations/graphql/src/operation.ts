@@ -1,4 +1,4 @@
-// One GraphQL operation from parse to result: its state (keyed by the envelop context object), its span,
+// One GraphQL operation from parse to result: its state (kept on the envelop context object), its span,
 // and what is recorded when it ends, in whichever phase that is (parse, validate, context or execute).
 // No span is open before execute starts, so an operation some other plugin answers early leaks nothing.
 import {
