@@ -20,6 +20,7 @@ import { createServer as createHttp2Server } from 'node:http2';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { Plugin } from '@envelop/core';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { useAutoweaveGraphQL } from '@autoweave/integration-graphql';
 import { createMetrics } from '@autoweave/metrics';
@@ -150,13 +151,13 @@ function feedSchema() {
   });
 }
 
-export type Mode = 'bare' | 'baseline' | 'instrumented';
-const MODES: readonly Mode[] = ['bare', 'baseline', 'instrumented'];
+export type ServerKind = 'bare' | 'baseline' | 'instrumented';
+const MODES: readonly ServerKind[] = ['bare', 'baseline', 'instrumented'];
 
 /** Child-process side: serves one yoga server on loopback until stdin closes. */
-async function serve(mode: Mode, otlpUrl: string, sampleRate: number): Promise<void> {
+async function serve(mode: ServerKind, otlpUrl: string, sampleRate: number): Promise<void> {
   let stop = (): Promise<number> => Promise.resolve(0);
-  let yoga = createYoga({ schema: feedSchema(), logging: false, graphiql: false });
+  let plugins: Plugin[] = [];
   if (mode !== 'bare') {
     const tracing = startTracing({ serviceName: 'bench-graphql', sampleRate, endpoint: otlpUrl });
     const metrics = createMetrics();
@@ -164,12 +165,7 @@ async function serve(mode: Mode, otlpUrl: string, sampleRate: number): Promise<v
       mode === 'instrumented'
         ? useAutoweaveGraphQL({ tracerProvider: tracing.provider, metrics })
         : undefined;
-    yoga = createYoga({
-      schema: feedSchema(),
-      plugins: plugin ? [plugin] : [],
-      logging: false,
-      graphiql: false,
-    });
+    if (plugin !== undefined) plugins = [plugin];
     stop = async () => {
       await tracing.forceFlush();
       const exported = tracing.stats().exported;
@@ -177,6 +173,7 @@ async function serve(mode: Mode, otlpUrl: string, sampleRate: number): Promise<v
       return exported;
     };
   }
+  const yoga = createYoga({ schema: feedSchema(), plugins, logging: false, graphiql: false });
   // Every request runs as its tenant, as the platform's HTTP middleware sets it (runWithTenant), so
   // AsyncLocalStorage is active in all three servers, as it is in any server that propagates context.
   let requests = 0;
@@ -347,7 +344,7 @@ export interface GraphqlThroughputOptions {
 }
 
 export interface Measurement {
-  readonly mode: Mode;
+  readonly mode: ServerKind;
   readonly rps: number;
   readonly p99Ms: number;
   readonly cpuUsPerRequest: number;
@@ -364,9 +361,9 @@ export interface GraphqlThroughputResult {
   readonly bareRps: number;
   /** instrumentedRps / bareRps: the plugin plus the SDK's context manager. */
   readonly ratioToBare: number;
-  readonly p99Ms: Readonly<Record<Mode, number>>;
+  readonly p99Ms: Readonly<Record<ServerKind, number>>;
   /** Median CPU time (user + system) the server process spent per request. */
-  readonly cpuUsPerRequest: Readonly<Record<Mode, number>>;
+  readonly cpuUsPerRequest: Readonly<Record<ServerKind, number>>;
   /**
    * baseline / instrumented CPU per request: the throughput ratio the plugin allows when the server
    * has its core to itself; steadier than `ratio` on a machine whose cores other work shares.
@@ -394,7 +391,7 @@ export async function graphqlThroughput(
   const collector = await startChild(['--sink']);
   const started: ChildProcessHandle[] = [collector];
   try {
-    const servers = {} as Record<Mode, ChildProcessHandle>;
+    const servers = {} as Record<ServerKind, ChildProcessHandle>;
     for (const mode of MODES) {
       servers[mode] = await startChild(['--serve', mode, collector.url, String(sampleRate)]);
       started.push(servers[mode]);
@@ -412,7 +409,7 @@ export async function graphqlThroughput(
         taken.push({ mode, rps, p99Ms, cpuUsPerRequest: cpuUs / requests });
       }
     }
-    const of = (mode: Mode, key: 'rps' | 'p99Ms' | 'cpuUsPerRequest') =>
+    const of = (mode: ServerKind, key: 'rps' | 'p99Ms' | 'cpuUsPerRequest') =>
       median(taken.filter((t) => t.mode === mode).map((t) => t[key]));
     const spansExported = (await servers.instrumented.stop())['spansExported'] ?? 0;
     const received = await collector.stop();
