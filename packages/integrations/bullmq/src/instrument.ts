@@ -55,7 +55,7 @@ function checkTargets(targets: QueueTargets): { queues: readonly AnyQueue[]; wor
     if (value === undefined) return [];
     if (!Array.isArray(value)) {
       throw new BullMQOptionsError(
-        field,
+        `targets.${field}`,
         `${WHAT}: targets.${field} must be an array of BullMQ ${field === 'queues' ? 'Queue' : 'Worker'} objects`,
       );
     }
@@ -63,7 +63,7 @@ function checkTargets(targets: QueueTargets): { queues: readonly AnyQueue[]; wor
       optionalObject(WHAT, `targets.${field}[${i}]`, item ?? null, methods);
       if (typeof (item as { name?: unknown }).name !== 'string') {
         throw new BullMQOptionsError(
-          field,
+          `targets.${field}[${i}]`,
           `${WHAT}: targets.${field}[${i}] has no queue name; pass the BullMQ object itself`,
         );
       }
@@ -287,7 +287,9 @@ function listen(
       // Only the first start: a retried or stalled job was ready long ago, its wait would double count.
       if (job.attemptsMade !== 0 || (job.attemptsStarted ?? 1) > 1 || typeof job.processedOn !== 'number')
         return;
-      const ready = job.timestamp + (typeof job.delay === 'number' ? job.delay : 0);
+      // BullMQ zeroes job.delay once a delayed job is promoted; the option keeps it.
+      const delay = job.opts?.delay ?? job.delay;
+      const ready = job.timestamp + (typeof delay === 'number' && delay > 0 ? delay : 0);
       seriesOf(job.name)?.wait.observe(Math.max(0, job.processedOn - ready) / 1000);
     });
   const onCompleted = (job: Job): void =>

@@ -38,6 +38,18 @@ export function recordJobError(active: Span | undefined, error: unknown): boolea
   return true;
 }
 
+/** No span: BullMQ's calls do nothing and the context it runs the operation in stays as it was. */
+export class PassThroughSpan implements BullSpan<Context> {
+  setSpanOnContext(ctx: Context): Context {
+    return ctx;
+  }
+  setAttribute(): void {}
+  setAttributes(): void {}
+  addEvent(): void {}
+  recordException(): void {}
+  end(): void {}
+}
+
 /** Outside a recording span, every method returns at once: BullMQ sets attributes on unsampled spans too. */
 export class JobSpan implements BullSpan<Context> {
   private exceptionRecorded = false;

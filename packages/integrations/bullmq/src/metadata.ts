@@ -2,9 +2,9 @@
 // `baggage`), the same carrier bullmq-otel writes, so jobs stay readable across both.
 import {
   ROOT_CONTEXT,
-  defaultTextMapGetter,
   defaultTextMapSetter,
   type Context,
+  type TextMapGetter,
   type TextMapPropagator,
 } from '@opentelemetry/api';
 import { tenantFromContext } from '@autoweave/tenant-isolation';
@@ -29,12 +29,19 @@ export function readCarrier(propagator: TextMapPropagator, metadata: unknown): C
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const carrier: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (typeof value === 'string') carrier[key] = value;
-  }
-  return propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
+  return propagator.extract(ROOT_CONTEXT, parsed, stringGetter);
 }
+
+/** Reads only string values of own keys: the carrier came from Redis, whoever wrote it. */
+const stringGetter: TextMapGetter<object> = {
+  keys: (carrier) =>
+    Object.keys(carrier).filter((k) => typeof (carrier as Record<string, unknown>)[k] === 'string'),
+  get(carrier, key) {
+    if (!Object.prototype.hasOwnProperty.call(carrier, key)) return undefined;
+    const value = (carrier as Record<string, unknown>)[key];
+    return typeof value === 'string' ? value : undefined;
+  },
+};
 
 const w3c = new W3CPropagator();
 

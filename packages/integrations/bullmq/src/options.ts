@@ -59,6 +59,17 @@ export function optionalBoolean(what: string, field: string, value: unknown): bo
   return fail(what, field, `must be true or false, got ${show(value)}`);
 }
 
+/** Undefined, or one of `choices`. */
+export function optionalChoice<T extends string>(
+  what: string,
+  field: string,
+  value: unknown,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined || choices.includes(value as T)) return value as T | undefined;
+  return fail(what, field, `must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${show(value)}`);
+}
+
 /** Undefined, or an integer ≥ `min`. */
 export function optionalInteger(
   what: string,

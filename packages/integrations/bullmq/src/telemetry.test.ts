@@ -2,38 +2,27 @@ import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentele
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { currentTenant, runWithTenant } from '@autoweave/tenant-isolation';
 import { Job, Queue, Worker, type Processor } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { createBullMQTelemetry, instrumentQueues } from './index';
 import type { BullMQTelemetryOptions } from './types';
 import { recordSpans, useAsyncContext, type SpanRecorder } from './test-fixtures/context';
-import { connect, sharedRedis } from './test-fixtures/redis';
+import { track, useCleanups, useSharedConnection } from './test-fixtures/lifecycle';
 import { uniqueQueue, waitFor } from './test-fixtures/wait';
 
-let connection: Redis;
+const redis = useSharedConnection();
+const later = useCleanups();
 let spans: SpanRecorder;
 let restoreContext: () => void;
-const cleanups: (() => Promise<unknown>)[] = [];
 
-beforeAll(async () => {
-  const redis = await sharedRedis();
-  connection = connect(redis.url);
+beforeAll(() => {
   restoreContext = useAsyncContext();
 });
 
 beforeEach(() => {
   spans = recordSpans();
+  later(() => spans.shutdown());
 });
 
-afterEach(async () => {
-  // workers first, then queues (obliterated), in reverse order of creation
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await spans.shutdown();
-});
-
-afterAll(async () => {
-  restoreContext();
-  await connection.quit();
-});
+afterAll(() => restoreContext());
 
 function setup(
   label: string,
@@ -43,13 +32,9 @@ function setup(
 ) {
   const name = uniqueQueue(label);
   const telemetry = createBullMQTelemetry({ tracerProvider: spans.provider, ...options });
-  const queue = new Queue(name, { connection, telemetry });
-  cleanups.push(async () => {
-    await queue.obliterate({ force: true });
-    await queue.close();
-  });
-  const worker = new Worker(name, processor, { connection, telemetry, ...workerOptions });
-  cleanups.push(() => worker.close());
+  const queue = track(later, new Queue(name, { connection: redis(), telemetry }));
+  const worker = new Worker(name, processor, { connection: redis(), telemetry, ...workerOptions });
+  later(() => worker.close());
   return { name, telemetry, queue, worker };
 }
 
@@ -111,8 +96,8 @@ describe('trace context through Redis', () => {
       'tenant.id': 'acme',
     });
     expect(seen).toEqual([{ tenant: 'acme', traceId }]);
-    // the settle span (complete) is part of the same trace too
-    expect(only(all, `complete ${name}`).spanContext().traceId).toBe(traceId);
+    // only the messaging spans by default
+    expect(all.map((s) => s.name.split(' ')[0]).sort()).toEqual(['POST', 'add', 'process']);
   });
 
   it('keeps the job result off the span unless captureJobResult is set', async () => {
@@ -138,7 +123,7 @@ describe('failures on spans', () => {
   it('gives a failed attempt ERROR status and the processor error with its stack when instrumentQueues listens', async () => {
     const { name, queue, worker } = setup('fail', () => Promise.reject(new Error('smtp refused')));
     const instrumentation = instrumentQueues({ workers: [worker] });
-    cleanups.push(() => instrumentation.shutdown());
+    later(() => instrumentation.shutdown());
     await queue.add('welcome-email', {});
     await waitFor('the consumer span', () => named(spans.spans(), `process ${name}`).length === 1);
     const consumer = only(spans.spans(), `process ${name}`);
@@ -166,8 +151,8 @@ describe('failures on spans', () => {
   it('records the exception on the producer span when Redis refuses the add', async () => {
     const name = uniqueQueue('add-fail');
     const telemetry = createBullMQTelemetry({ tracerProvider: spans.provider });
-    const queue = new Queue(name, { connection, telemetry });
-    cleanups.push(() => queue.close());
+    const queue = new Queue(name, { connection: redis(), telemetry });
+    later(() => queue.close());
     // a job id with a colon is refused by BullMQ before anything is written
     await expect(queue.add('x', {}, { jobId: 'a:b' })).rejects.toThrow();
     const producer = only(spans.spans(), `add ${name}.x`);
@@ -179,11 +164,7 @@ describe('failures on spans', () => {
 describe('what is not traced', () => {
   it('runs a job with unreadable metadata without a parent trace and counts it', async () => {
     const name = uniqueQueue('bad-metadata');
-    const plain = new Queue(name, { connection });
-    cleanups.push(async () => {
-      await plain.obliterate({ force: true });
-      await plain.close();
-    });
+    const plain = track(later, new Queue(name, { connection: redis() }));
     const processed: string[] = [];
     const telemetry = createBullMQTelemetry({ tracerProvider: spans.provider });
     const worker = new Worker(
@@ -192,9 +173,9 @@ describe('what is not traced', () => {
         processed.push(job.id as string);
         return Promise.resolve();
       },
-      { connection, telemetry },
+      { connection: redis(), telemetry },
     );
-    cleanups.push(() => worker.close());
+    later(() => worker.close());
     const job = await plain.add('x', {}, { telemetry: { metadata: '{"traceparent": not json' } });
     await waitFor('the job', () => processed.length === 1);
     await waitFor('the consumer span', () => named(spans.spans(), `process ${name}`).length === 1);
@@ -204,21 +185,34 @@ describe('what is not traced', () => {
     expect(telemetry.stats().internalErrors).toBe(0);
   });
 
-  it('starts no trace for background loops unless rootInternalSpans is set', async () => {
-    const counts: Record<string, number> = {};
-    for (const rootInternalSpans of [false, true]) {
-      const { worker } = setup(
-        `loops-${rootInternalSpans}`,
+  it('records BullMQ internal operations only as internalSpans says', async () => {
+    const seen: Record<string, { complete: number; completeInTrace: boolean; background: number }> = {};
+    for (const internalSpans of ['none', 'traced', 'all'] as const) {
+      const { name, queue } = setup(
+        `internal-${internalSpans}`,
         () => Promise.resolve(),
-        { rootInternalSpans },
-        { stalledInterval: 100 },
+        { internalSpans },
+        {
+          stalledInterval: 100,
+        },
       );
-      await worker.waitUntilReady();
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      counts[String(rootInternalSpans)] = named(spans.spans(), 'moveStalledJobsToWait').length;
+      await queue.add('x', {});
+      await waitFor('the consumer span', () => named(spans.spans(), `process ${name}`).length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // a few stalled-job checks
+      const all = spans.spans();
+      const traceId = only(all, `add ${name}`).spanContext().traceId;
+      const complete = named(all, `complete ${name}`);
+      seen[internalSpans] = {
+        complete: complete.length,
+        completeInTrace: complete.every((s) => s.spanContext().traceId === traceId),
+        background: named(all, `moveStalledJobsToWait ${name}`).length > 0 ? 1 : 0,
+      };
       spans.exporter.reset();
     }
-    expect(counts.false).toBe(0);
-    expect(counts.true).toBeGreaterThan(0);
+    expect(seen).toEqual({
+      none: { complete: 0, completeInTrace: true, background: 0 },
+      traced: { complete: 1, completeInTrace: true, background: 0 },
+      all: { complete: 1, completeInTrace: true, background: 1 },
+    });
   });
 });

@@ -3,12 +3,12 @@
 // run the processor as a child span, inside runWithTenant, so spans, logs and metrics of the job
 // carry the producer's trace and tenant.
 import {
-  INVALID_SPAN_CONTEXT,
   ROOT_CONTEXT,
   SpanKind,
   context,
   isSpanContextValid,
   trace,
+  type Attributes,
   type Context,
   type TextMapPropagator,
   type Tracer,
@@ -20,10 +20,17 @@ import {
   tenantFromContext,
   withTenantBaggage,
 } from '@autoweave/tenant-isolation';
-import type { ContextManager, SpanOptions, Tracer as BullTracer } from 'bullmq';
-import { JobSpan, type SpanSettings } from './job-span';
+import type { ContextManager, Span as BullSpan, SpanOptions, Tracer as BullTracer } from 'bullmq';
+import { JobSpan, PassThroughSpan, type SpanSettings } from './job-span';
 import { readCarrier, writeCarrier } from './metadata';
-import { errorMessage, optionalBoolean, optionalInteger, optionalObject, requireObject } from './options';
+import {
+  errorMessage,
+  optionalBoolean,
+  optionalChoice,
+  optionalInteger,
+  optionalObject,
+  requireObject,
+} from './options';
 import type { BullMQTelemetry, BullMQTelemetryOptions } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 import { W3CPropagator } from './w3c-propagator';
@@ -44,6 +51,12 @@ const OPERATION_TYPES: Readonly<Record<string, string>> = Object.freeze({
   delay: 'settle',
 });
 
+const INTERNAL_SPAN_MODES = ['none', 'traced', 'all'] as const;
+const METADATA_CACHE_SIZE = 256;
+
+/** What BullMQ gets for an INTERNAL operation not recorded: no span, and the context left as it was. */
+const PASS_THROUGH = new PassThroughSpan();
+
 const operationOf = (spanName: string): string => {
   const space = spanName.indexOf(' ');
   return space < 0 ? spanName : spanName.slice(0, space);
@@ -56,7 +69,8 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
   optionalObject(what, 'tracerProvider', options.tracerProvider, ['getTracer']);
   optionalObject(what, 'propagator', options.propagator, ['inject', 'extract']);
   optionalObject(what, 'logger', options.logger, ['warn', 'error']);
-  const rootInternalSpans = optionalBoolean(what, 'rootInternalSpans', options.rootInternalSpans) ?? false;
+  const internalSpans =
+    optionalChoice(what, 'internalSpans', options.internalSpans, INTERNAL_SPAN_MODES) ?? 'none';
   const settings: SpanSettings = {
     captureJobResult: optionalBoolean(what, 'captureJobResult', options.captureJobResult) ?? false,
     maxAttributeLength: optionalInteger(what, 'maxAttributeLength', options.maxAttributeLength, 16) ?? 1024,
@@ -65,8 +79,8 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
   const tracer: Tracer = provider.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
   const propagator: TextMapPropagator = options.propagator ?? new W3CPropagator();
   const logger = options.logger;
-  // One span object for everything not recorded: BullMQ only calls no-op methods on it.
-  const unrecorded = new JobSpan(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), settings, false);
+  // Parsed job metadata by its text: a worker reads the same metadata twice per job (fetch, process).
+  const extracted = new Map<string, Context>();
 
   let invalidMetadata = 0;
   let internalErrors = 0;
@@ -90,32 +104,28 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
   };
 
   const bullTracer: BullTracer<Context> = {
-    startSpan(name: string, spanOptions?: SpanOptions, ctx?: Context): JobSpan {
+    startSpan(name: string, spanOptions?: SpanOptions, ctx?: Context): BullSpan<Context> {
       // BullMQ's SpanKind enum has OpenTelemetry's numbers (INTERNAL 0 … CONSUMER 4).
       const kind: SpanKind = spanOptions?.kind ?? SpanKind.INTERNAL;
+      if (kind === SpanKind.INTERNAL && internalSpans === 'none') return PASS_THROUGH;
       const parent = ctx ?? context.active();
       try {
-        if (kind === SpanKind.INTERNAL && !rootInternalSpans && !hasParentSpan(parent)) return unrecorded;
+        if (kind === SpanKind.INTERNAL && internalSpans === 'traced' && !hasParentSpan(parent))
+          return PASS_THROUGH;
         const operation = operationOf(name);
+        const attributes: Attributes = {
+          'messaging.system': 'bullmq',
+          'messaging.operation.name': operation,
+        };
         const type = OPERATION_TYPES[operation];
+        if (type !== undefined) attributes['messaging.operation.type'] = type;
         const tenant = tenantFromContext(parent) ?? currentTenant();
-        const span = tracer.startSpan(
-          name,
-          {
-            kind,
-            attributes: {
-              'messaging.system': 'bullmq',
-              'messaging.operation.name': operation,
-              ...(type !== undefined ? { 'messaging.operation.type': type } : {}),
-              ...(tenant !== undefined ? { [TENANT_ATTRIBUTE]: tenant } : {}),
-            },
-          },
-          parent,
-        );
+        if (tenant !== undefined) attributes[TENANT_ATTRIBUTE] = tenant;
+        const span = tracer.startSpan(name, { kind, attributes }, parent);
         return new JobSpan(span, settings, kind === SpanKind.CONSUMER);
       } catch (error) {
         internalError('startSpan', error);
-        return unrecorded;
+        return PASS_THROUGH;
       }
     },
   };
@@ -125,17 +135,23 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
     root: () => ROOT_CONTEXT,
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- BullMQ's ContextManager signature
     with<A extends (...args: any[]) => any>(ctx: Context, fn: A): ReturnType<A> {
-      // The processor runs as the job's tenant (from the metadata's baggage), so its logs and
-      // metrics carry it even where no OpenTelemetry context manager is registered.
+      // An operation whose span was not made keeps the active context: nothing to switch.
+      if (ctx === context.active()) return fn() as ReturnType<A>;
       let tenant: string | undefined;
       try {
         tenant = tenantFromContext(ctx);
-        if (tenant !== undefined && tenant === currentTenant()) tenant = undefined;
       } catch (error) {
         internalError('with', error);
       }
-      const run = (): ReturnType<A> => context.with<[], A>(ctx, fn);
-      return tenant === undefined ? run() : runWithTenant(tenant, run);
+      if (tenant === undefined) return context.with<[], A>(ctx, fn);
+      // The processor runs as the job's tenant (from the metadata's baggage), so its logs and
+      // metrics carry it; runWithTenant only where the context alone does not already say so
+      // (no OpenTelemetry context manager, or another tenant in AsyncLocalStorage).
+      const job = tenant;
+      return context.with(
+        ctx,
+        () => (currentTenant() === job ? fn() : runWithTenant(job, fn)) as ReturnType<A>,
+      );
     },
     getMetadata(ctx: Context): string {
       try {
@@ -151,8 +167,14 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
     fromMetadata(active: Context, metadata: string): Context {
       try {
         // A job's context comes from the job alone, never from whatever the worker loop had active.
-        const extracted = readCarrier(propagator, metadata);
-        if (extracted !== undefined) return extracted;
+        const cached = extracted.get(metadata);
+        if (cached !== undefined) return cached;
+        const parsed = readCarrier(propagator, metadata);
+        if (parsed !== undefined) {
+          if (extracted.size >= METADATA_CACHE_SIZE) extracted.clear();
+          extracted.set(metadata, parsed);
+          return parsed;
+        }
         invalidMetadata++;
         warnOnce(
           'metadata',

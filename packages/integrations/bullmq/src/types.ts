@@ -19,10 +19,12 @@ export interface BullMQTelemetryOptions {
    */
   readonly propagator?: TextMapPropagator;
   /**
-   * Record INTERNAL spans that have no parent span (BullMQ's background loops: stalled-job checks,
-   * lock extension, closing). Default false: each would start a trace of its own, every few seconds.
+   * BullMQ's INTERNAL operations (fetching the next job, completing, retrying, extending locks,
+   * stalled-job checks): `'none'` records only the messaging spans (PRODUCER add, CONSUMER
+   * process); `'traced'` also the internal ones inside a trace; `'all'` also those of BullMQ's
+   * background loops, each a trace of its own every few seconds. Default `'none'`.
    */
-  readonly rootInternalSpans?: boolean;
+  readonly internalSpans?: 'none' | 'traced' | 'all';
   /** Keep BullMQ's `bullmq.job.result` (the processor's JSON return value) on the `job completed` event. Default false. */
   readonly captureJobResult?: boolean;
   /** String attribute values longer than this are cut. Default 1024. */

@@ -4,7 +4,8 @@
 import {
   baggageEntryMetadataFromString,
   createTraceState,
-  isSpanContextValid,
+  INVALID_SPANID,
+  INVALID_TRACEID,
   propagation,
   trace,
   type BaggageEntry,
@@ -37,7 +38,7 @@ function encodeBaggage(ctx: Context): string | undefined {
   let total = 0;
   for (const [key, entry] of baggage.getAllEntries()) {
     if (pairs.length >= MAX_BAGGAGE_PAIRS) break;
-    let pair = `${encodeURIComponent(key)}=${encodeURIComponent(entry.value)}`;
+    let pair = `${encode(key)}=${encode(entry.value)}`;
     if (entry.metadata !== undefined) pair += `;${entry.metadata.toString()}`;
     if (pair.length > MAX_BAGGAGE_PAIR_BYTES) continue;
     const added = pair.length + (pairs.length > 0 ? 1 : 0);
@@ -49,12 +50,17 @@ function encodeBaggage(ctx: Context): string | undefined {
 }
 
 function decode(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (!trimmed.includes('%')) return trimmed; // the common case (tenant ids, plain keys) needs no decoding
   try {
-    return decodeURIComponent(text.trim());
+    return decodeURIComponent(trimmed);
   } catch {
     return undefined;
   }
 }
+
+const encode = (text: string): string => (PLAIN.test(text) ? text : encodeURIComponent(text));
+const PLAIN = /^[\w.~-]*$/;
 
 function decodeBaggage(header: string): Record<string, BaggageEntry> | undefined {
   if (header.length > MAX_BAGGAGE_BYTES) header = header.slice(0, MAX_BAGGAGE_BYTES);
@@ -62,14 +68,17 @@ function decodeBaggage(header: string): Record<string, BaggageEntry> | undefined
   let count = 0;
   for (const pair of header.split(',')) {
     if (count >= MAX_BAGGAGE_PAIRS) break;
-    const [keyValue = '', ...props] = pair.split(';');
+    const semicolon = pair.indexOf(';');
+    const keyValue = semicolon < 0 ? pair : pair.slice(0, semicolon);
     const eq = keyValue.indexOf('=');
     if (eq <= 0) continue;
     const key = decode(keyValue.slice(0, eq));
     const value = decode(keyValue.slice(eq + 1));
     if (key === undefined || key === '' || value === undefined) continue;
     entries[key] =
-      props.length > 0 ? { value, metadata: baggageEntryMetadataFromString(props.join(';')) } : { value };
+      semicolon < 0
+        ? { value }
+        : { value, metadata: baggageEntryMetadataFromString(pair.slice(semicolon + 1)) };
     count++;
   }
   return count > 0 ? entries : undefined;
@@ -90,7 +99,12 @@ function parseTraceParent(header: string): { traceId: string; spanId: string; fl
 export class W3CPropagator implements TextMapPropagator {
   inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
     const spanContext = trace.getSpanContext(ctx);
-    if (spanContext !== undefined && isSpanContextValid(spanContext)) {
+    // SDK spans are valid by construction; only the all-zero placeholder is skipped, without the regexes
+    if (
+      spanContext !== undefined &&
+      spanContext.traceId !== INVALID_TRACEID &&
+      spanContext.spanId !== INVALID_SPANID
+    ) {
       const flags = (spanContext.traceFlags & 0xff).toString(16).padStart(2, '0');
       setter.set(carrier, TRACEPARENT, `00-${spanContext.traceId}-${spanContext.spanId}-${flags}`);
       const state = spanContext.traceState?.serialize();

@@ -19,6 +19,7 @@ export const sharedRedis = (): Promise<RedisForTests> => getRedis();
 export interface RestartableRedis {
   readonly url: string;
   readonly port: number;
+  readonly running: boolean;
   stop(): Promise<void>;
   start(): Promise<void>;
   /** Stops the server and removes its data directory. */
@@ -74,6 +75,9 @@ export async function startRestartableRedis(): Promise<RestartableRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get running() {
+      return child !== undefined;
+    },
     start,
     stop,
     destroy: async () => {
