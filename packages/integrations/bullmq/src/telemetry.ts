@@ -52,7 +52,6 @@ const OPERATION_TYPES: Readonly<Record<string, string>> = Object.freeze({
 });
 
 const INTERNAL_SPAN_MODES = ['none', 'traced', 'all'] as const;
-const METADATA_CACHE_SIZE = 256;
 
 /** What BullMQ gets for an INTERNAL operation not recorded: no span, and the context left as it was. */
 const PASS_THROUGH = new PassThroughSpan();
@@ -79,8 +78,10 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
   const tracer: Tracer = provider.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
   const propagator: TextMapPropagator = options.propagator ?? new W3CPropagator();
   const logger = options.logger;
-  // Parsed job metadata by its text: a worker reads the same metadata twice per job (fetch, process).
-  const extracted = new Map<string, Context>();
+  // The last metadata read and its context: a worker that fetches with getNextJob reads a job's
+  // metadata twice in a row (fetch, then process). One entry: no map to grow or churn.
+  let lastMetadata: string | undefined;
+  let lastExtracted: Context = ROOT_CONTEXT;
 
   let invalidMetadata = 0;
   let internalErrors = 0;
@@ -167,12 +168,11 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
     fromMetadata(active: Context, metadata: string): Context {
       try {
         // A job's context comes from the job alone, never from whatever the worker loop had active.
-        const cached = extracted.get(metadata);
-        if (cached !== undefined) return cached;
+        if (metadata === lastMetadata) return lastExtracted;
         const parsed = readCarrier(propagator, metadata);
         if (parsed !== undefined) {
-          if (extracted.size >= METADATA_CACHE_SIZE) extracted.clear();
-          extracted.set(metadata, parsed);
+          lastMetadata = metadata;
+          lastExtracted = parsed;
           return parsed;
         }
         invalidMetadata++;
