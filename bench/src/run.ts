@@ -10,6 +10,7 @@ import { sloMemory, sloPairs } from './slo.js';
 import { usbPairs } from './integration-usb.js';
 import { pluginPairs } from './integration-plugins.js';
 import { graphqlThroughput, type GraphqlThroughputResult } from './integration-graphql.js';
+import { bullmqThroughput, bullmqThroughputTable } from './integration-bullmq.js';
 
 interface RssResult {
   spans: number;
@@ -60,6 +61,10 @@ async function main(): Promise<void> {
   process.stderr.write('bench: GraphQL server throughput with and without the plugin (autocannon) … ');
   const gql = await graphqlThroughput();
   process.stderr.write(`ratio ${gql.ratio.toFixed(3)}\n`);
+
+  process.stderr.write('bench: BullMQ job throughput with and without the telemetry … ');
+  const bull = await bullmqThroughput();
+  process.stderr.write(`ratio ${bull.ratio.toFixed(3)}\n`);
 
   const fmtDrops = (d: Record<string, number>) =>
     Object.entries(d)
@@ -124,6 +129,10 @@ The ${slo.eventsLarge.toLocaleString('en')} events took ${slo.seconds.toFixed(2)
 ## GraphQL server throughput (issue 5)
 
 ${graphqlTable(gql)}
+
+## BullMQ job throughput (issue 5)
+
+${bullmqThroughputTable(bull)}
 `;
   const out = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
   writeFileSync(out, doc);
