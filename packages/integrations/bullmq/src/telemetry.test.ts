@@ -148,6 +148,23 @@ describe('failures on spans', () => {
     ).toEqual(['smtp refused']);
   });
 
+  it('runs a retried attempt in the same trace, as another child of the producer span', async () => {
+    const { name, queue } = setup('retry', (job) =>
+      job.attemptsMade === 0 ? Promise.reject(new Error('timeout')) : Promise.resolve(),
+    );
+    await queue.add('sync', {}, { attempts: 2 });
+    await waitFor('both attempts', () => named(spans.spans(), `process ${name}`).length === 2);
+    const [first, second] = named(spans.spans(), `process ${name}`).sort(
+      (a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1],
+    ) as [ReadableSpan, ReadableSpan];
+    const producer = only(spans.spans(), `add ${name}.sync`);
+    expect(first.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
+    // BullMQ 6.7 stores the failed attempt's context in a job field it never reads back, so every
+    // attempt hangs off the producer span
+    expect(second.parentSpanContext?.spanId).toBe(producer.spanContext().spanId);
+    expect([first.status.code, second.status.code]).toEqual([SpanStatusCode.ERROR, SpanStatusCode.UNSET]);
+  });
+
   it('records the exception on the producer span when Redis refuses the add', async () => {
     const name = uniqueQueue('add-fail');
     const telemetry = createBullMQTelemetry({ tracerProvider: spans.provider });
