@@ -1,11 +1,10 @@
 import { createMetrics, type MetricsHandle } from '@autoweave/metrics';
 import { OPERATION_ERRORS_SLO, createSloEvaluator, type SloEvaluator } from '@autoweave/sli-slo';
 import { runWithTenant } from '@autoweave/tenant-isolation';
-import { checkMetrics } from '@autoweave/test-utils';
+import { checkMetrics, useAsyncContext } from '@autoweave/test-utils';
 import { Job, Queue, Worker, type Processor, type WorkerOptions } from 'bullmq';
 import { QUEUE_METRICS, createBullMQTelemetry, instrumentQueues } from './index';
 import type { InstrumentQueuesOptions } from './types';
-import { useAsyncContext } from './test-fixtures/context';
 import { samples, value } from './test-fixtures/exposition';
 import { track, useCleanups, useSharedConnection } from './test-fixtures/lifecycle';
 import { uniqueQueue, waitFor } from './test-fixtures/wait';

@@ -3,7 +3,7 @@ import { currentTenant, runWithTenant } from '@autoweave/tenant-isolation';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_METRICS, createBullMQTelemetry, instrumentQueues } from './index';
-import { recordSpans, useAsyncContext, type SpanRecorder } from './test-fixtures/context';
+import { recordSpans, useAsyncContext, type SpanRecorder } from '@autoweave/test-utils';
 import { samples, value } from './test-fixtures/exposition';
 import { connect, startRestartableRedis, type RestartableRedis } from './test-fixtures/redis';
 import { settlesWithin, sleep, uniqueQueue, waitFor, within } from './test-fixtures/wait';

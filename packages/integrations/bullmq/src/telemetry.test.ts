@@ -4,7 +4,7 @@ import { currentTenant, runWithTenant } from '@autoweave/tenant-isolation';
 import { Job, Queue, Worker, type Processor } from 'bullmq';
 import { createBullMQTelemetry, instrumentQueues } from './index';
 import type { BullMQTelemetryOptions } from './types';
-import { recordSpans, useAsyncContext, type SpanRecorder } from './test-fixtures/context';
+import { recordSpans, useAsyncContext, type SpanRecorder } from '@autoweave/test-utils';
 import { track, useCleanups, useSharedConnection } from './test-fixtures/lifecycle';
 import { uniqueQueue, waitFor } from './test-fixtures/wait';
 
