@@ -3,7 +3,7 @@
 export { freePort } from './ports';
 export { seededRandom } from './random';
 export { captureJsonLines, discardStream, type CapturedLines } from './streams';
-export { getRedis, pingRedis, startPrivateRedis } from './redis';
+export { getRedis, pingRedis, spawnRedisServer, startPrivateRedis, stopProcess } from './redis';
 export type { RedisForTests } from './redis';
 export {
   checkMetrics,

@@ -54,55 +54,60 @@ export async function getRedis(): Promise<RedisForTests> {
   return startPrivateRedis();
 }
 
-/** Starts `redis-server` (or REDIS_SERVER_BIN) on a free loopback port with a temp dir. */
-export async function startPrivateRedis(): Promise<RedisForTests> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'autoweave-redis-'));
+/**
+ * Spawns `redis-server` (or REDIS_SERVER_BIN) on 127.0.0.1:`port` with `args` added, and resolves
+ * with the process once it answers PING; rejects (after killing it) when it cannot start or stays silent.
+ */
+export async function spawnRedisServer(port: number, args: readonly string[]): Promise<ChildProcess> {
   const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
-  const args = [
-    '--bind',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-  ];
-  const child: ChildProcess = spawn(bin, args, { stdio: 'ignore' });
+  const child: ChildProcess = spawn(bin, ['--bind', '127.0.0.1', '--port', String(port), ...args], {
+    stdio: 'ignore',
+  });
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const failed = await Promise.race([
       spawnError,
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 50)),
     ]);
-    if (failed !== undefined) {
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(
-        `No Redis answers on 127.0.0.1:6379, REDIS_URL is unset and ${bin} could not start (${failed.message}). ` +
-          'Install it with `apt-get install -y redis-server` or set REDIS_URL.',
-      );
-    }
-    if (await pingRedis('127.0.0.1', port)) {
-      return {
-        url: `redis://127.0.0.1:${port}`,
-        host: '127.0.0.1',
-        port,
-        started: true,
-        stop: async () => {
-          child.kill('SIGTERM');
-          await new Promise((resolve) =>
-            child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve),
-          );
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    }
+    if (failed !== undefined) throw new Error(`${bin} could not start (${failed.message})`);
+    if (await pingRedis('127.0.0.1', port)) return child;
   }
   child.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-  throw new Error(`redis-server started on port ${port} but did not answer PING within 10 s`);
+  throw new Error(`${bin} started on port ${port} but did not answer PING within 10 s`);
+}
+
+/** Sends SIGTERM and resolves once the process has exited (at once if it already has). */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Starts `redis-server` (or REDIS_SERVER_BIN) on a free loopback port with a temp dir. */
+export async function startPrivateRedis(): Promise<RedisForTests> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'autoweave-redis-'));
+  let child: ChildProcess;
+  try {
+    child = await spawnRedisServer(port, ['--save', '', '--appendonly', 'no', '--dir', dir]);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(
+      `No Redis answers on 127.0.0.1:6379, REDIS_URL is unset and ${(error as Error).message}. ` +
+        'Install it with `apt-get install -y redis-server` or set REDIS_URL.',
+      { cause: error },
+    );
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    host: '127.0.0.1',
+    port,
+    started: true,
+    stop: async () => {
+      await stopProcess(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
