@@ -1,0 +1,57 @@
+// Public types of the /debug page: what the demo hands the page to render.
+import type { SloSnapshot } from '@autoweave/sli-slo';
+import type { RecentTrace } from '@autoweave/tracing';
+
+/** Exported and dropped counters of one telemetry signal (traces, logs, metrics ...). */
+export interface SignalCounters {
+  /** Items the backend accepted (the tracing stats call it `exported`, the logging stats `sent`). */
+  readonly exported?: number;
+  readonly sent?: number;
+  /** Items lost, by reason. */
+  readonly dropped?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Dropped/exported counters by signal. A structural stand-in for the facade's `ObservabilityStats`,
+ * which did not exist when this was written: `{ tracing: TracingStats, logging: LoggingStats, ... }`
+ * fits it (spread an interface-typed value, `{ ...obs.stats() }`, to give it an index signature).
+ */
+export type TelemetryCounters = { readonly [signal: string]: SignalCounters | undefined };
+
+/** Per-tenant activity the demo counts as it serves requests. */
+export interface TenantActivity {
+  tenant: string;
+  requests: number;
+  errors: number;
+  jobs: number;
+  pluginRuns: number;
+  /** ISO 8601 time of the tenant's last request; undefined before the first. */
+  lastSeen: string | undefined;
+}
+
+/** One alert from an Alertmanager webhook payload, as the demo keeps it. */
+export interface ActiveAlert {
+  fingerprint: string;
+  alertname: string;
+  severity?: string;
+  status: 'firing' | 'resolved';
+  startsAt: string;
+  endsAt?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** ISO 8601 time the webhook carrying this alert arrived. */
+  receivedAt: string;
+}
+
+/** Where the /debug page reads its data; each is called on every GET /debug/data. */
+export interface DebugSources {
+  /** `RecentTraceBuffer.traces()` of @autoweave/tracing (newest first). */
+  traces(): readonly RecentTrace[];
+  /** The SLO evaluator's snapshot of @autoweave/sli-slo. */
+  slo(): SloSnapshot | undefined;
+  tenants(): readonly TenantActivity[];
+  /** Dropped/exported telemetry counters from the facade. */
+  telemetry(): TelemetryCounters | undefined;
+  /** Alerts from the Alertmanager webhook. */
+  alerts(): readonly ActiveAlert[];
+}
