@@ -118,6 +118,11 @@ function parseResourceAttributes(raw: string | undefined, problems: ConfigProble
   return out;
 }
 
+/** Environment variables arrive as strings; options must already be numbers. */
+function fromEnv(field: string, value: unknown): unknown {
+  return typeof value === 'string' && /^[A-Z][A-Z0-9_]*$/.test(field) ? Number(value) : value;
+}
+
 class Checker {
   readonly problems: ConfigProblem[] = [];
 
@@ -140,10 +145,10 @@ class Checker {
     return undefined;
   }
 
-  /** An integer from `min`; `value` from the environment arrives as a string. */
+  /** An integer from `min`. */
   integer(field: string, value: unknown, min: number, unit = ''): number | undefined {
     if (value === undefined) return undefined;
-    const n = typeof value === 'string' ? Number(value) : value;
+    const n = fromEnv(field, value);
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min) {
       this.add(field, `must be an integer >= ${min}${unit}, got ${show(value)}`);
       return undefined;
@@ -153,7 +158,7 @@ class Checker {
 
   ratio(field: string, value: unknown): number | undefined {
     if (value === undefined) return undefined;
-    const n = typeof value === 'string' ? Number(value) : value;
+    const n = fromEnv(field, value);
     if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 1) {
       this.add(field, `must be a number from 0 to 1 (the share of traces kept), got ${show(value)}`);
       return undefined;
