@@ -23,7 +23,7 @@ import { AlertStore, parseAlertmanagerPayload } from './alerts';
 import { APP_DIR, type DemoConfig } from './config';
 import { createDebugRoutes } from './debug';
 import { BodyTooLargeError, pathOf, readBody, sendJson } from './http';
-import { createJobs, type Jobs } from './jobs';
+import { createJobs } from './jobs';
 import { findRedis, type DemoRedis } from './redis';
 import { createDemoSchema, type DemoContext, type PluginInfo } from './schema';
 import { createUsbSide, type UsbSide } from './usb';
@@ -78,11 +78,12 @@ async function start(
   const auditLog = createAuditLog({ file: auditFile });
   cleanups.push(() => auditLog.close());
 
-  let obs: ObservabilityManager | undefined;
+  // Audit events are logged too once the logger exists (the registry is read before it is made).
+  const auditLogger: { current?: ObservabilityManager['logger']['logger'] } = {};
   const audit = {
     record(event: AuditEventInput): void {
       auditLog.record(event);
-      obs?.logger.logger.warn('audit event', {
+      auditLogger.current?.warn('audit event', {
         component: 'auth',
         event: event.type,
         tenant: event.tenant,
@@ -94,7 +95,7 @@ async function start(
   const tenants = registry.ids();
 
   const off = !config.observability;
-  obs = initializeObservability({
+  const obs = initializeObservability({
     serviceName: SERVICE_NAME,
     serviceVersion: '0.0.0',
     environment: config.environment,
@@ -113,9 +114,9 @@ async function start(
         }
       : {}),
   });
-  const manager = obs;
-  cleanups.push(() => manager.shutdown());
+  cleanups.push(() => obs.shutdown());
   await obs.initialize();
+  auditLogger.current = obs.logger.logger;
   const logger = obs.logger.child({ component: 'platform' });
 
   const redis = await findRedis(config.redisUrl, say);
@@ -175,7 +176,7 @@ async function start(
       jobs,
       usb,
       plugins,
-      slo: () => (manager.config.enableSlo ? manager.slo.snapshot() : undefined),
+      slo: () => (obs.config.enableSlo ? obs.slo.snapshot() : undefined),
       onEnqueued: (tenant) => activity.count(tenant, 'jobs'),
     }),
     plugins: [
@@ -212,10 +213,10 @@ async function start(
   });
   const metricsHandler = obs.metricsHandler();
   const debug = createDebugRoutes({
-    traces: () => manager.recentTraces?.traces() ?? [],
-    slo: () => (manager.config.enableSlo ? manager.slo.snapshot() : undefined),
+    traces: () => obs.recentTraces?.traces() ?? [],
+    slo: () => (obs.config.enableSlo ? obs.slo.snapshot() : undefined),
     tenants: () => activity.list(),
-    telemetry: () => ({ ...manager.stats() }),
+    telemetry: () => ({ ...obs.stats() }),
     alerts: () => alerts.list(),
   });
 
@@ -238,7 +239,7 @@ async function start(
   const readyz = async (res: ServerResponse): Promise<void> => {
     const redisOk = await jobs.redisReady();
     const workerOk = jobs.worker.isRunning();
-    const telemetry = manager.health();
+    const telemetry = obs.health();
     const checks = {
       redis: { status: redisOk ? 'ok' : 'down', detail: redis.origin },
       worker: { status: workerOk ? 'ok' : 'down' },
@@ -372,7 +373,7 @@ async function start(
       await loader.close();
       await auditLog.close().catch(() => undefined);
       // 3. Flush telemetry last, so the shutdown's own spans and logs go out too.
-      await manager.shutdown();
+      await obs.shutdown();
       await redis.stop();
       return { drained };
     })();

@@ -126,7 +126,9 @@ export async function eventually<T>(
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+      throw new Error(
+        `timed out waiting for ${what}${last === undefined ? '' : `: ${(last as Error).message}`}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
