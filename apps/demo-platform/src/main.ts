@@ -8,6 +8,14 @@ import { RedisUnavailableError } from './redis';
 /** Longest a graceful shutdown may take before the process gives up and exits 1. */
 const SHUTDOWN_DEADLINE_MS = 60_000;
 
+/** A line under the USB mode when USB is unavailable right now, with what to do about it. */
+function usbNow(health: ReturnType<Platform['usb']['health']>): string[] {
+  if (health.state !== 'unavailable') return [];
+  return [
+    `              unavailable now: ${health.reason ?? 'unknown reason'} (retrying; AUTOWEAVE_USB=simulate gives sample devices)`,
+  ];
+}
+
 function banner(platform: Platform): string {
   const { url, config, redis, usb } = platform;
   const plugins = platform.plugins();
@@ -35,6 +43,7 @@ function banner(platform: Platform): string {
     ...Object.entries(DEMO_KEYS).map(([tenant, key]) => `    ${tenant.padEnd(8)} ${key}`),
     '',
     `  USB         ${usb.describe()}`,
+    ...usbNow(usb.health()),
     `  Plugins     ${plugins.map((p) => `${p.name}${p.loaded ? '' : ' (not loaded)'}`).join(', ') || 'none'}`,
     `  Queue       BullMQ on ${redis.url} (${redis.origin}), prefix ${config.queuePrefix}`,
     `  Traces      ${traces}`,

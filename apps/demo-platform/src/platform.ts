@@ -96,7 +96,8 @@ async function start(
 
   const off = !config.observability;
   const obs = initializeObservability({
-    serviceName: SERVICE_NAME,
+    // OTEL_SERVICE_NAME wins, as it does for any OpenTelemetry SDK.
+    serviceName: process.env.OTEL_SERVICE_NAME || SERVICE_NAME,
     serviceVersion: '0.0.0',
     environment: config.environment,
     samplingRate: config.samplingRate,

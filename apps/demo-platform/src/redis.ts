@@ -62,8 +62,10 @@ export async function findRedis(
   return startPrivateRedis();
 }
 
-async function startPrivateRedis(): Promise<DemoRedis> {
-  const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+/** Starts `redis-server` (or `bin`) on a free loopback port; it ends with `stop()`. */
+export async function startPrivateRedis(
+  bin = process.env.REDIS_SERVER_BIN ?? 'redis-server',
+): Promise<DemoRedis> {
   const port = await freePort();
   // Persistence in a temp dir: jobs survive a Redis restart while the demo runs, and the dir goes
   // with the server.
