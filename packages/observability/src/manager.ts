@@ -66,6 +66,14 @@ function loadGraphQLIntegration(): typeof GraphQLIntegration {
   return require('@autoweave/integration-graphql') as typeof GraphQLIntegration;
 }
 
+async function settle(fn: () => unknown): Promise<void> {
+  try {
+    await fn();
+  } catch {
+    // Shutdown is best effort per part; what could not be flushed is already counted as dropped.
+  }
+}
+
 class Manager implements ObservabilityManager {
   readonly config: ResolvedObservabilityConfig;
   readonly tracerProvider = new ProxyTracerProvider();
@@ -235,21 +243,16 @@ class Manager implements ObservabilityManager {
     this.#state = 'stopped';
     if (this.#sampler !== undefined) clearInterval(this.#sampler);
     this.#eventLoop?.stop();
-    const instrumentations = this.#instrumentations.splice(0);
-    await Promise.all(
-      instrumentations.reverse().map(async (i) => {
-        try {
-          await i.shutdown();
-        } catch {
-          // One instrumentation failing to unhook must not keep the others or the exporters from stopping.
-        }
-      }),
-    );
-    this.#sloMetrics?.stop();
-    this.#slo?.close();
-    await this.#logger?.shutdown();
-    await this.#tracing?.shutdown();
-    await this.#metrics?.shutdown();
+    const instrumentations = this.#instrumentations.splice(0).reverse();
+    // One part failing to stop must not keep the others from stopping, nor reject into the app.
+    await Promise.all(instrumentations.map((i) => settle(() => i.shutdown())));
+    await settle(() => {
+      this.#sloMetrics?.stop();
+      this.#slo?.close();
+    });
+    await settle(() => this.#logger?.shutdown());
+    await settle(() => this.#tracing?.shutdown());
+    await settle(() => this.#metrics?.shutdown());
   }
 
   #track<T extends Stoppable>(handle: T): T {
