@@ -55,16 +55,25 @@ interface Stoppable {
   shutdown(): void | Promise<void>;
 }
 
-// The optional peers (bullmq, graphql, @envelop/core) load only when their method is first called.
-function loadBullMQIntegration(): typeof BullMQIntegration {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@autoweave/integration-bullmq') as typeof BullMQIntegration;
+// The optional peers (bullmq, graphql, @envelop/core) load only when their method is first called,
+// so a service without GraphQL or BullMQ can use the rest of the facade.
+function loadOptional<T>(id: string, method: string, peers: string): T {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(id) as T;
+  } catch (error) {
+    throw new Error(
+      `${method} needs ${peers} installed (optional peer dependencies of @autoweave/observability): ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
 }
 
-function loadGraphQLIntegration(): typeof GraphQLIntegration {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@autoweave/integration-graphql') as typeof GraphQLIntegration;
-}
+const loadBullMQIntegration = (method: string): typeof BullMQIntegration =>
+  loadOptional('@autoweave/integration-bullmq', method, 'bullmq');
+
+const loadGraphQLIntegration = (): typeof GraphQLIntegration =>
+  loadOptional('@autoweave/integration-graphql', 'graphqlPlugin()', 'graphql and @envelop/core');
 
 async function settle(fn: () => unknown): Promise<void> {
   try {
@@ -292,7 +301,7 @@ class Manager implements ObservabilityManager {
         stats: () => ({ depthReads: 0, depthFailures: 0, internalErrors: 0 }),
       };
     }
-    const { instrumentQueues } = loadBullMQIntegration();
+    const { instrumentQueues } = loadBullMQIntegration('instrumentQueueManager()');
     const { tracerProvider: _unused, ...common } = this.#common(
       'queue',
       options.slo?.id ?? OPERATION_ERRORS_SLO.id,
@@ -304,7 +313,7 @@ class Manager implements ObservabilityManager {
 
   bullmqTelemetry(options: QueueTelemetryOptions = {}): BullMQTelemetry | undefined {
     if (!this.config.enableTracing) return undefined;
-    const { createBullMQTelemetry } = loadBullMQIntegration();
+    const { createBullMQTelemetry } = loadBullMQIntegration('bullmqTelemetry()');
     const logger = this.config.enableLogging ? { logger: this.logger.child({ component: 'queue' }) } : {};
     return createBullMQTelemetry({ tracerProvider: this.tracerProvider, ...logger, ...options });
   }
