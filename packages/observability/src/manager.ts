@@ -169,7 +169,7 @@ class Manager implements ObservabilityManager {
   }
 
   initialize(): Promise<void> {
-    if (this.#state === 'stopped') {
+    if (this.#stopping !== undefined) {
       return Promise.reject(new Error('observability was shut down; create a new manager'));
     }
     this.#initializing ??= Promise.resolve().then(() => this.#start());
@@ -265,7 +265,7 @@ class Manager implements ObservabilityManager {
   }
 
   #track<T extends Stoppable>(handle: T): T {
-    if (this.#state === 'stopped') void Promise.resolve(handle.shutdown()).catch(() => undefined);
+    if (this.#stopping !== undefined) void Promise.resolve(handle.shutdown()).catch(() => undefined);
     else this.#instrumentations.push(handle);
     return handle;
   }
