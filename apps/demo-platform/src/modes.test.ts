@@ -38,8 +38,11 @@ describe('AUTOWEAVE_OBSERVABILITY=off with AUTOWEAVE_USB=off', () => {
       checks: { exporters: { components: Record<string, { status: string }> } };
     };
     expect(ready.status).toBe('ready');
-    expect(ready.checks.exporters.components.tracing.status).toBe('disabled');
-    expect(ready.checks.exporters.components.logging.status).toBe('disabled');
+    expect(ready.checks.exporters.components).toMatchObject({
+      tracing: { status: 'disabled' },
+      logging: { status: 'disabled' },
+      metrics: { status: 'disabled' },
+    });
     const debug = JSON.parse((await demo.get('/debug/data')).text) as { traces: unknown[] };
     expect(debug.traces).toEqual([]);
     expect(demo.logs()).toEqual([]);
