@@ -91,6 +91,8 @@ describe('a manager exporting to real protocol peers', () => {
       'url.path': '/graphql',
       'url.scheme': 'http',
       'server.address': '127.0.0.1',
+      'server.port': Number(new URL(server.url).port),
+      'client.address': '127.0.0.1',
       'http.response.status_code': 200,
       'user_agent.original': 'facade-test/1',
       'network.protocol.version': '1.1',

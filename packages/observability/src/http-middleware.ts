@@ -134,9 +134,9 @@ function requestAttributes(
   const host = header(req, 'host');
   if (host !== undefined) {
     const colon = host.lastIndexOf(':');
-    const hasPort = colon > 0 && !host.endsWith(']');
-    attributes['server.address'] = hasPort ? host.slice(0, colon) : host;
-    if (hasPort) attributes['server.port'] = Number(host.slice(colon + 1));
+    const port = colon > 0 && !host.endsWith(']') ? Number(host.slice(colon + 1)) : Number.NaN;
+    attributes['server.address'] = Number.isInteger(port) ? host.slice(0, colon) : host;
+    if (Number.isInteger(port)) attributes['server.port'] = port;
   }
   const ua = header(req, 'user-agent');
   if (ua !== undefined) attributes['user_agent.original'] = ua;
@@ -192,8 +192,10 @@ export function createHttpMiddleware(
         const parent = extractParent(req);
         const attributes = requestAttributes(req, method, path, route);
         if (tenant !== undefined) attributes[TENANT_ATTRIBUTE] = tenant;
+        // Semantic conventions: an unknown method is named `HTTP` in the span name.
+        const verb = method === '_OTHER' ? 'HTTP' : method;
         span = tracer.startSpan(
-          route === undefined ? method : `${method} ${route}`,
+          route === undefined ? verb : `${verb} ${route}`,
           { kind: SpanKind.SERVER, attributes },
           parent,
         );
