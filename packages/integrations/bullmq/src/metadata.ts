@@ -14,6 +14,7 @@ import { W3CPropagator } from './w3c-propagator';
 export const MAX_METADATA_LENGTH = 16_384;
 
 export function writeCarrier(propagator: TextMapPropagator, ctx: Context): string {
+  if (propagator instanceof W3CPropagator) return propagator.toJson(ctx);
   const carrier: Record<string, string> = {};
   propagator.inject(ctx, carrier, defaultTextMapSetter);
   return JSON.stringify(carrier);
@@ -22,6 +23,7 @@ export function writeCarrier(propagator: TextMapPropagator, ctx: Context): strin
 /** The context in `metadata` on an empty context, or undefined when it is not a JSON object of strings. */
 export function readCarrier(propagator: TextMapPropagator, metadata: unknown): Context | undefined {
   if (typeof metadata !== 'string' || metadata.length > MAX_METADATA_LENGTH) return undefined;
+  if (propagator instanceof W3CPropagator) return propagator.fromJson(metadata);
   let parsed: unknown;
   try {
     parsed = JSON.parse(metadata);

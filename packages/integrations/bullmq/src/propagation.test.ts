@@ -128,6 +128,51 @@ describe('job metadata', () => {
     expect(tenantFromMetadata(metadata)).toBe('acme');
   });
 
+  it('writes exactly what JSON.stringify of the injected carrier gives, and reads every layout back alike', () => {
+    const baggages = [
+      undefined,
+      propagation.createBaggage({ 'tenant.id': { value: 'acme' } }),
+      propagation.createBaggage({
+        'tenant.id': { value: 'acme' },
+        'user note': { value: 'a "quoted" \\ é' },
+      }),
+      propagation.createBaggage({ k: { value: 'v', metadata: baggageEntryMetadataFromString('p=1') } }),
+    ];
+    const spans = [
+      ROOT_CONTEXT,
+      withSpan(TraceFlags.NONE),
+      trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: TRACE_ID,
+        spanId: SPAN_ID,
+        traceFlags: TraceFlags.SAMPLED,
+      }),
+    ];
+    for (const base of spans) {
+      for (const baggage of baggages) {
+        const ctx = baggage === undefined ? base : propagation.setBaggage(base, baggage);
+        const metadata = writeCarrier(propagator, ctx);
+        expect(metadata).toBe(JSON.stringify(inject(ctx)));
+        // the same JSON re-serialised with spaces takes the general path: both must agree
+        const spaced = JSON.stringify(JSON.parse(metadata), null, 1);
+        for (const text of [metadata, spaced]) {
+          const back = readCarrier(propagator, text) ?? ROOT_CONTEXT;
+          expect(trace.getSpanContext(back)).toEqual(trace.getSpanContext(extract(inject(ctx))));
+          expect(propagation.getBaggage(back)?.getAllEntries()).toEqual(
+            propagation.getBaggage(extract(inject(ctx)))?.getAllEntries(),
+          );
+        }
+      }
+    }
+  });
+
+  it.each([
+    ['an uppercase trace id', `{"traceparent":"00-${TRACE_ID.toUpperCase()}-${SPAN_ID}-01"}`],
+    ['an all-zero span id', `{"traceparent":"00-${TRACE_ID}-0000000000000000-01"}`],
+    ['a bad separator', `{"traceparent":"00-${TRACE_ID}_${SPAN_ID}-01"}`],
+  ])('gives no parent for %s', (_, metadata) => {
+    expect(trace.getSpanContext(readCarrier(propagator, metadata) ?? ROOT_CONTEXT)).toBeUndefined();
+  });
+
   it.each([
     ['not JSON', '{"traceparent":'],
     ['an array', '[]'],

@@ -51,6 +51,9 @@ const OPERATION_TYPES: Readonly<Record<string, string>> = Object.freeze({
   delay: 'settle',
 });
 
+/** Distinct span names whose attributes are kept; past it the cache starts over. */
+const MAX_CACHED_SPAN_NAMES = 1024;
+
 const INTERNAL_SPAN_MODES = ['none', 'traced', 'all'] as const;
 
 /** What BullMQ gets for an INTERNAL operation not recorded: no span, and the context left as it was. */
@@ -78,6 +81,25 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
   const tracer: Tracer = provider.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
   const propagator: TextMapPropagator = options.propagator ?? new W3CPropagator();
   const logger = options.logger;
+  // The messaging attributes of each span name, made once: every job starts two spans, sampled or
+  // not, and these objects are only read (samplers, the SDK copies them into recording spans).
+  const attributeCache = new Map<string, Attributes>();
+  const attributesOf = (name: string): Attributes => {
+    let attributes = attributeCache.get(name);
+    if (attributes === undefined) {
+      const operation = operationOf(name);
+      const type = OPERATION_TYPES[operation];
+      attributes = Object.freeze({
+        'messaging.system': 'bullmq',
+        'messaging.operation.name': operation,
+        ...(type === undefined ? {} : { 'messaging.operation.type': type }),
+      });
+      // span names include the queue and job name: bounded like any other label-ish cache
+      if (attributeCache.size >= MAX_CACHED_SPAN_NAMES) attributeCache.clear();
+      attributeCache.set(name, attributes);
+    }
+    return attributes;
+  };
   // The last metadata read and its context: a worker that fetches with getNextJob reads a job's
   // metadata twice in a row (fetch, then process). One entry: no map to grow or churn.
   let lastMetadata: string | undefined;
@@ -113,16 +135,13 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
       try {
         if (kind === SpanKind.INTERNAL && internalSpans === 'traced' && !hasParentSpan(parent))
           return PASS_THROUGH;
-        const operation = operationOf(name);
-        const attributes: Attributes = {
-          'messaging.system': 'bullmq',
-          'messaging.operation.name': operation,
-        };
-        const type = OPERATION_TYPES[operation];
-        if (type !== undefined) attributes['messaging.operation.type'] = type;
-        const tenant = tenantFromContext(parent) ?? currentTenant();
-        if (tenant !== undefined) attributes[TENANT_ATTRIBUTE] = tenant;
-        const span = tracer.startSpan(name, { kind, attributes }, parent);
+        const span = tracer.startSpan(name, { kind, attributes: attributesOf(name) }, parent);
+        // The tenant only on spans that are kept: nine in ten are not at 10% sampling, and the
+        // samplers read the tenant from the context, not from the attributes.
+        if (span.isRecording()) {
+          const tenant = tenantFromContext(parent) ?? currentTenant();
+          if (tenant !== undefined) span.setAttribute(TENANT_ATTRIBUTE, tenant);
+        }
         return new JobSpan(span, settings, kind === SpanKind.CONSUMER);
       } catch (error) {
         internalError('startSpan', error);

@@ -2,12 +2,14 @@
 // carry their trace and tenant through Redis even when the application never registered a global
 // propagator (and without a runtime dependency on @opentelemetry/core).
 import {
+  ROOT_CONTEXT,
   baggageEntryMetadataFromString,
   createTraceState,
   INVALID_SPANID,
   INVALID_TRACEID,
   propagation,
   trace,
+  type Baggage,
   type BaggageEntry,
   type Context,
   type TextMapGetter,
@@ -25,18 +27,97 @@ const MAX_BAGGAGE_PAIR_BYTES = 4096;
 const MAX_BAGGAGE_BYTES = 8192;
 
 const TRACEPARENT_RE = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})(-.*)?$/;
+// Lowercase hex digits (W3C trace context allows no uppercase), as a char-code table.
+const HEX = new Uint8Array(128);
+for (const c of '0123456789abcdef') HEX[c.charCodeAt(0)] = 1;
+const DASH = 45;
+
+/** `00-<32 hex>-<16 hex>-<2 hex>`, checked by character: the hot path of every job, no regex or match array. */
+function isTraceParent00(header: string): boolean {
+  if (header.length !== 55 || header.charCodeAt(0) !== 48 || header.charCodeAt(1) !== 48) return false;
+  if (header.charCodeAt(2) !== DASH || header.charCodeAt(35) !== DASH || header.charCodeAt(52) !== DASH)
+    return false;
+  for (let i = 3; i < 55; i++) {
+    if (i === 35 || i === 52) continue;
+    if (HEX[header.charCodeAt(i)] !== 1) return false;
+  }
+  return true;
+}
+
+const METADATA_PREFIX = '{"traceparent":"';
+const METADATA_BAGGAGE = '","baggage":"';
+const TRACEPARENT_END = METADATA_PREFIX.length + 55;
+
+/**
+ * The traceparent and baggage of metadata exactly as toJson writes it for a span and plain baggage
+ * (`{"traceparent":"…"}` or `{"traceparent":"…","baggage":"…"}` with no escapes), else undefined.
+ */
+function usualMetadata(metadata: string): [string, string | undefined] | undefined {
+  if (!metadata.startsWith(METADATA_PREFIX)) return undefined;
+  const parent = metadata.slice(METADATA_PREFIX.length, TRACEPARENT_END);
+  if (metadata.length === TRACEPARENT_END + 2 && metadata.endsWith('"}')) return [parent, undefined];
+  if (!metadata.startsWith(METADATA_BAGGAGE, TRACEPARENT_END) || !metadata.endsWith('"}')) return undefined;
+  const baggage = metadata.slice(TRACEPARENT_END + METADATA_BAGGAGE.length, -2);
+  return baggage.includes('"') || baggage.includes('\\') ? undefined : [parent, baggage];
+}
 const ZERO_TRACE = /^0{32}$/;
 const ZERO_SPAN = /^0{16}$/;
 
 const first = (value: string | string[] | undefined): string | undefined =>
   Array.isArray(value) ? value[0] : value;
 
+// Baggage objects are immutable and a request's jobs share one (the tenant's), so each is encoded
+// once; the decoded side shares one Baggage per distinct header the same way. Both are on the path
+// of every job, sampled or not.
+const encoded = new WeakMap<Baggage, string | undefined>();
+const decoded = new Map<string, Baggage | undefined>();
+/** Distinct baggage headers remembered; the cache starts over when full (headers are few in practice). */
+const MAX_DECODED = 256;
+
 function encodeBaggage(ctx: Context): string | undefined {
   const baggage = propagation.getBaggage(ctx);
   if (baggage === undefined) return undefined;
+  if (encoded.has(baggage)) return encoded.get(baggage);
+  const header = serializeBaggage(baggage);
+  encoded.set(baggage, header);
+  return header;
+}
+
+function decodeBaggageCached(header: string): Baggage | undefined {
+  let baggage = decoded.get(header);
+  if (baggage !== undefined || decoded.has(header)) return baggage;
+  const entries = decodeBaggage(header);
+  baggage = entries === undefined ? undefined : propagation.createBaggage(entries);
+  if (decoded.size >= MAX_DECODED) decoded.clear();
+  decoded.set(header, baggage);
+  return baggage;
+}
+
+// The root context holding each cached Baggage: contexts are immutable too, and a job's context
+// starts from the root, so jobs of one tenant share it and add only their span context.
+const rootContexts = new WeakMap<Baggage, Context>();
+function rootWithBaggage(baggage: Baggage): Context {
+  let ctx = rootContexts.get(baggage);
+  if (ctx === undefined) {
+    ctx = propagation.setBaggage(ROOT_CONTEXT, baggage);
+    rootContexts.set(baggage, ctx);
+  }
+  return ctx;
+}
+
+function serializeBaggage(baggage: Baggage): string | undefined {
+  const all = baggage.getAllEntries();
+  // The usual baggage is the tenant alone: one pair, no list to build and join.
+  if (all.length === 1) {
+    const [key, entry] = all[0] as [string, BaggageEntry];
+    if (entry.metadata === undefined) {
+      const pair = `${encode(key)}=${encode(entry.value)}`;
+      return pair.length > MAX_BAGGAGE_PAIR_BYTES ? undefined : pair;
+    }
+  }
   const pairs: string[] = [];
   let total = 0;
-  for (const [key, entry] of baggage.getAllEntries()) {
+  for (const [key, entry] of all) {
     if (pairs.length >= MAX_BAGGAGE_PAIRS) break;
     let pair = `${encode(key)}=${encode(entry.value)}`;
     if (entry.metadata !== undefined) pair += `;${entry.metadata.toString()}`;
@@ -86,6 +167,13 @@ function decodeBaggage(header: string): Record<string, BaggageEntry> | undefined
 
 /** Parses a `traceparent` header; undefined when it is not a valid W3C value. */
 function parseTraceParent(header: string): { traceId: string; spanId: string; flags: number } | undefined {
+  // What our inject writes (and most senders): version 00, exactly 55 characters, no match groups to allocate.
+  if (isTraceParent00(header)) {
+    const traceId = header.slice(3, 35);
+    const spanId = header.slice(36, 52);
+    if (traceId === INVALID_TRACEID || spanId === INVALID_SPANID) return undefined;
+    return { traceId, spanId, flags: parseInt(header.slice(53, 55), 16) };
+  }
   const match = TRACEPARENT_RE.exec(header.trim());
   if (match === null) return undefined;
   const [, version, traceId = '', spanId = '', flags = '', rest] = match;
@@ -114,12 +202,72 @@ export class W3CPropagator implements TextMapPropagator {
     if (baggage !== undefined) setter.set(carrier, BAGGAGE, baggage);
   }
 
+  /**
+   * The job metadata string for `ctx`: the JSON object `inject` would fill, written directly (same
+   * keys, same order), since every job added inside a span pays for it.
+   */
+  toJson(ctx: Context): string {
+    let json = '{';
+    const spanContext = trace.getSpanContext(ctx);
+    if (
+      spanContext !== undefined &&
+      spanContext.traceId !== INVALID_TRACEID &&
+      spanContext.spanId !== INVALID_SPANID
+    ) {
+      // ids and flags are hex by construction of the span context: no escaping needed
+      const flags = spanContext.traceFlags & 0xff;
+      json += `"traceparent":"00-${spanContext.traceId}-${spanContext.spanId}-${flags < 16 ? '0' : ''}${flags.toString(16)}"`;
+      const state = spanContext.traceState?.serialize();
+      if (state !== undefined && state !== '') json += `,"tracestate":${JSON.stringify(state)}`;
+    }
+    const baggage = encodeBaggage(ctx);
+    if (baggage !== undefined) json += `${json.length > 1 ? ',' : ''}"baggage":${JSON.stringify(baggage)}`;
+    return `${json}}`;
+  }
+
+  /**
+   * The context in job metadata written by `toJson` (or any JSON object of W3C headers); undefined
+   * when it is not a JSON object. The usual `{"traceparent":…,"baggage":…}` is read without JSON.parse.
+   */
+  fromJson(metadata: string): Context | undefined {
+    const usual = usualMetadata(metadata);
+    if (usual !== undefined) return this.extractHeaders(ROOT_CONTEXT, usual[0], undefined, usual[1]);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(metadata);
+    } catch {
+      return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    const header = (key: string): string | undefined => {
+      if (!Object.prototype.hasOwnProperty.call(parsed, key)) return undefined;
+      const value = (parsed as Record<string, unknown>)[key];
+      return typeof value === 'string' ? value : undefined;
+    };
+    return this.extractHeaders(ROOT_CONTEXT, header(TRACEPARENT), header(TRACESTATE), header(BAGGAGE));
+  }
+
   extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
+    return this.extractHeaders(
+      ctx,
+      first(getter.get(carrier, TRACEPARENT)),
+      first(getter.get(carrier, TRACESTATE)),
+      first(getter.get(carrier, BAGGAGE)),
+    );
+  }
+
+  private extractHeaders(
+    ctx: Context,
+    parent: string | undefined,
+    state: string | undefined,
+    header: string | undefined,
+  ): Context {
     let out = ctx;
-    const parent = first(getter.get(carrier, TRACEPARENT));
+    const baggage = header === undefined ? undefined : decodeBaggageCached(header);
+    if (baggage !== undefined)
+      out = ctx === ROOT_CONTEXT ? rootWithBaggage(baggage) : propagation.setBaggage(out, baggage);
     const parsed = parent === undefined ? undefined : parseTraceParent(parent);
     if (parsed !== undefined) {
-      const state = first(getter.get(carrier, TRACESTATE));
       out = trace.setSpanContext(out, {
         traceId: parsed.traceId,
         spanId: parsed.spanId,
@@ -128,9 +276,6 @@ export class W3CPropagator implements TextMapPropagator {
         ...(state !== undefined && state !== '' ? { traceState: createTraceState(state) } : {}),
       });
     }
-    const header = first(getter.get(carrier, BAGGAGE));
-    const entries = header === undefined ? undefined : decodeBaggage(header);
-    if (entries !== undefined) out = propagation.setBaggage(out, propagation.createBaggage(entries));
     return out;
   }
 
