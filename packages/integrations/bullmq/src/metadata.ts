@@ -23,7 +23,10 @@ export function writeCarrier(propagator: TextMapPropagator, ctx: Context): strin
 /** The context in `metadata` on an empty context, or undefined when it is not a JSON object of strings. */
 export function readCarrier(propagator: TextMapPropagator, metadata: unknown): Context | undefined {
   if (typeof metadata !== 'string' || metadata.length > MAX_METADATA_LENGTH) return undefined;
-  if (propagator instanceof W3CPropagator) return propagator.fromJson(metadata);
+  if (propagator instanceof W3CPropagator) {
+    const usual = propagator.fromUsualJson(metadata);
+    if (usual !== undefined) return usual;
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(metadata);

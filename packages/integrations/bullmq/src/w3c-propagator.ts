@@ -226,25 +226,12 @@ export class W3CPropagator implements TextMapPropagator {
   }
 
   /**
-   * The context in job metadata written by `toJson` (or any JSON object of W3C headers); undefined
-   * when it is not a JSON object. The usual `{"traceparent":…,"baggage":…}` is read without JSON.parse.
+   * The context in job metadata laid out exactly as `toJson` writes it for a span and plain baggage,
+   * read without JSON.parse; undefined for any other text (which the caller parses the general way).
    */
-  fromJson(metadata: string): Context | undefined {
+  fromUsualJson(metadata: string): Context | undefined {
     const usual = usualMetadata(metadata);
-    if (usual !== undefined) return this.extractHeaders(ROOT_CONTEXT, usual[0], undefined, usual[1]);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(metadata);
-    } catch {
-      return undefined;
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-    const header = (key: string): string | undefined => {
-      if (!Object.prototype.hasOwnProperty.call(parsed, key)) return undefined;
-      const value = (parsed as Record<string, unknown>)[key];
-      return typeof value === 'string' ? value : undefined;
-    };
-    return this.extractHeaders(ROOT_CONTEXT, header(TRACEPARENT), header(TRACESTATE), header(BAGGAGE));
+    return usual === undefined ? undefined : this.extractHeaders(ROOT_CONTEXT, usual[0], undefined, usual[1]);
   }
 
   extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
