@@ -24,6 +24,8 @@ export interface DebugSpanRow {
 export interface DebugTrace {
   traceId: string;
   name: string;
+  /** What the request did, when the root only says how it came in: the root's first child's name (`query Devices`). */
+  detail: string | null;
   tenant: string | null;
   /** ISO 8601 start of the earliest span. */
   startedAt: string;
@@ -131,6 +133,10 @@ function shapeTrace(trace: RecentTrace, limits: Limits): DebugTrace {
   return {
     traceId: trace.traceId,
     name: text(trace.name, limits.maxValueChars),
+    detail:
+      trace.roots[0]?.children[0] === undefined
+        ? null
+        : text(trace.roots[0].children[0].name, limits.maxValueChars),
     tenant: trace.tenant === undefined ? null : text(trace.tenant, limits.maxValueChars),
     startedAt: new Date(trace.startTimeMs).toISOString(),
     durationMs: round(trace.durationMs),

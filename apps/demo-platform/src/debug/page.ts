@@ -4,11 +4,12 @@ import type { DebugData } from './data';
 import { RENDER_FUNCTIONS, renderSections } from './render';
 
 const SECTIONS: readonly [id: string, title: string][] = [
-  ['traces', 'Recent traces'],
+  // The short sections first: the trace list is long and would push them off the screen.
   ['slos', 'SLOs'],
+  ['alerts', 'Alertmanager alerts'],
   ['tenants', 'Tenant activity'],
   ['telemetry', 'Telemetry pipeline'],
-  ['alerts', 'Alertmanager alerts'],
+  ['traces', 'Recent traces'],
 ];
 
 const CSS = `
@@ -20,7 +21,10 @@ const CSS = `
 body { margin: 0; font: 14px/1.4 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
 header { display: flex; gap: 1rem; align-items: baseline; padding: .8rem 1.2rem; border-bottom: 1px solid var(--line); }
 header h1 { font-size: 1.1rem; margin: 0; }
-main { padding: 0 1.2rem 2rem; max-width: 1400px; }
+main { padding: 0 1.2rem 2rem; max-width: 1400px; display: grid; grid-template-columns: 1fr 1fr; column-gap: 2rem; }
+main > * { grid-column: 1 / -1; min-width: 0; }
+main > section.half { grid-column: auto; }
+@media (max-width: 900px) { main > section.half { grid-column: 1 / -1; } }
 h2 { font-size: 1rem; margin: 1.4rem 0 .5rem; }
 .muted { color: var(--muted); font-size: 12px; }
 .tenant { background: var(--chip); border-radius: 3px; padding: 0 .35rem; font-size: 12px; }
@@ -96,7 +100,8 @@ setTimeout(refresh, 2000);
 export function renderPage(data: DebugData, nonce: string): string {
   const html = renderSections(data);
   const sections = SECTIONS.map(
-    ([id, title]) => `<section><h2>${title}</h2><div id="${id}">${html[id] ?? ''}</div></section>`,
+    ([id, title]) =>
+      `<section${id === 'tenants' || id === 'telemetry' ? ' class="half"' : ''}><h2>${title}</h2><div id="${id}">${html[id] ?? ''}</div></section>`,
   ).join('\n');
   const functions = RENDER_FUNCTIONS.map((fn) => fn.toString()).join('\n');
   return `<!doctype html>

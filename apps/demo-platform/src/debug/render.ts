@@ -104,13 +104,14 @@ export function renderTrace(trace: DebugTrace): string {
     '<summary><span class="tname">' +
     (trace.hasError ? '<b class="badge err">ERROR</b> ' : '') +
     esc(trace.name) +
+    (trace.detail === null ? '' : ' <span class="muted">›</span> ' + esc(trace.detail)) +
     '</span>' +
     ' <span class="tenant">' +
     (trace.tenant === null ? 'no tenant' : 'tenant ' + esc(trace.tenant)) +
     '</span>' +
     ' <span class="muted">' +
     esc(trace.spanCount) +
-    ' spans' +
+    (Number(trace.spanCount) === 1 ? ' span' : ' spans') +
     (Number(trace.hiddenSpans) > 0 ? ' (' + esc(trace.hiddenSpans) + ' not shown)' : '') +
     ' · ' +
     fmtTime(trace.startedAt) +
