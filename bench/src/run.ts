@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { machine, OPS_PER_SAMPLE, pairTable, runPair, type PairResult } from './harness.js';
+import { machine, OPS_PER_SAMPLE, pairTable, runPair, type Pair, type PairResult } from './harness.js';
 import { signalPairs, type SpanNotes } from './signals.js';
 import { limitPairs } from './tenant-limits.js';
 import { redactionPairs } from './redaction.js';
@@ -23,23 +23,54 @@ interface RssResult {
   logsBuffered: number;
 }
 
-async function main(): Promise<void> {
-  // `pnpm bench -- <text>` runs only the rows whose name contains <text>, prints them and writes nothing.
-  const only = process.argv[2];
+// The paired rows, by group. Each group runs in a child process of its own, so one group's heap and
+// JIT state (megamorphic call sites after other providers, a grown heap) does not weigh on the next.
+const GROUPS: Readonly<Record<string, (notes: SpanNotes[]) => Pair[]>> = {
+  signals: (notes) => signalPairs(notes),
+  limits: () => limitPairs(),
+  redaction: () => redactionPairs(),
+  slo: () => sloPairs(),
+  usb: () => usbPairs(),
+  plugins: () => pluginPairs(),
+};
+
+interface GroupResult {
+  readonly results: PairResult[];
+  readonly notes: SpanNotes[];
+}
+
+/** Child side: runs one group's rows (those whose name contains `only`) and prints them as JSON. */
+async function runGroup(group: string, only: string | undefined): Promise<void> {
+  const make = GROUPS[group];
+  if (make === undefined)
+    throw new Error(`unknown bench group ${group}; groups: ${Object.keys(GROUPS).join(', ')}`);
   const notes: SpanNotes[] = [];
   const results: PairResult[] = [];
-  for (const pair of [
-    ...signalPairs(notes),
-    ...limitPairs(),
-    ...redactionPairs(),
-    ...sloPairs(),
-    ...usbPairs(),
-    ...pluginPairs(),
-  ].filter((p) => only === undefined || p.name.includes(only))) {
+  for (const pair of make(notes).filter((p) => only === undefined || p.name.includes(only))) {
     process.stderr.write(`bench: ${pair.name} … `);
     const result = await runPair(pair);
     results.push(result);
     process.stderr.write(`${result.addedUs.toFixed(3)} µs added\n`);
+  }
+  process.stdout.write(`${JSON.stringify({ results, notes } satisfies GroupResult)}\n`);
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--group') return runGroup(process.argv[3] ?? '', process.argv[4] || undefined);
+  // `pnpm bench -- <text>` runs only the rows whose name contains <text>, prints them and writes nothing.
+  const only = process.argv[2];
+  const notes: SpanNotes[] = [];
+  const results: PairResult[] = [];
+  const self = fileURLToPath(import.meta.url);
+  for (const group of Object.keys(GROUPS)) {
+    const out = execFileSync(process.execPath, ['--expose-gc', self, '--group', group, only ?? ''], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 16 * 2 ** 20,
+    });
+    const done = JSON.parse(out.trim().split('\n').pop() ?? '{}') as GroupResult;
+    results.push(...done.results);
+    notes.push(...done.notes);
   }
 
   if (only !== undefined) {
@@ -77,7 +108,7 @@ async function main(): Promise<void> {
 
 Measured by \`pnpm bench\` (\`bench/src\`), on ${new Date().toISOString().slice(0, 10)}, on: ${machine()}.
 Each row runs the instrumented operation and the same code without instrumentation in one tinybench run
-(${OPS_PER_SAMPLE} operations per sample, medians); "added" is the difference of the medians, "ratio" is
+(${OPS_PER_SAMPLE} operations per sample, medians), each group of rows in a fresh Node.js process; "added" is the difference of the medians, "ratio" is
 instrumented ÷ baseline. Budgets are the ones the issues set (2: signals, 3: tenant policies, 4: SLOs, 5: integrations). Figures move by up to ±50% between runs on this
 shared 2-core machine; rerun before quoting one.
 
