@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     const report = await runLoad(options, {
       onProgress: (p) => {
         if (tty) process.stderr.write(`\r${progressBar(p)}\x1b[K`);
-        else if (p.elapsedMs - lastLine >= 5000 || p.elapsedMs >= p.durationMs) {
+        else if (p.done || p.elapsedMs - lastLine >= 5000) {
           lastLine = p.elapsedMs;
           process.stderr.write(`${progressLine(p)}\n`);
         }

@@ -27,6 +27,8 @@ export interface LoadProgress {
   errors: number;
   inFlight: number;
   p95Ms: number;
+  /** True on the last call, once every request of the sending phase has been answered. */
+  done: boolean;
 }
 
 export interface JobCounts {
@@ -217,9 +219,12 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
     };
 
     const loopStart = performance.now();
-    const progress = (): void =>
+    const progress = (done: boolean): void =>
       hooks.onProgress?.({
-        elapsedMs: Math.min(options.durationMs, performance.now() - loopStart),
+        done,
+        elapsedMs: done
+          ? performance.now() - loopStart
+          : Math.min(options.durationMs, performance.now() - loopStart),
         durationMs: options.durationMs,
         sent: completed + inFlight,
         completed,
@@ -227,7 +232,7 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
         inFlight,
         p95Ms: stats.overallPercentile(95),
       });
-    const ticker = setInterval(progress, 1000);
+    const ticker = setInterval(() => progress(false), 1000);
     let loop;
     try {
       loop = await runOpenLoop({ rps: options.rps, durationMs: options.durationMs, send });
@@ -236,7 +241,7 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
     } finally {
       clearInterval(ticker);
     }
-    progress();
+    progress(true);
 
     hooks.onPhase?.('waiting-for-jobs');
     const keys = new Map(options.tenants.map((t) => [t.tenant, t.key]));

@@ -1,0 +1,304 @@
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GraphQLError } from 'graphql';
+import { createSchema, createYoga } from 'graphql-yoga';
+import { freePort, getRedis, type RedisForTests } from '@autoweave/test-utils';
+import { DEMO_KEYS } from '../demo-keys';
+import { startDemo } from '../test/demo-process';
+import { CROSS_TENANT } from './mix';
+import type { LoadReport } from './run';
+
+const CLI = join(__dirname, '..', '..', 'dist', 'load', 'cli.js');
+const run = promisify(execFile);
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[]): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      env: { ...process.env, PORT: '' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+interface MiniJob {
+  id: string;
+  tenant: string;
+  plugin: string;
+  state: string;
+}
+
+/**
+ * A small graphql-yoga server with the demo's schema and rules (keys → tenants, jobs scoped to their
+ * tenant, NOT_FOUND otherwise). With `leaky`, job(id) forgets the tenant check.
+ */
+async function startMiniDemo(leaky: boolean): Promise<{ url: string; server: Server; received: string[] }> {
+  const keys = new Map([
+    ['key-a', 'acme'],
+    ['key-g', 'globex'],
+  ]);
+  const jobs = new Map<string, MiniJob>();
+  const received: string[] = [];
+  let attached = 0;
+  const schema = createSchema<{ tenant: string }>({
+    typeDefs: /* GraphQL */ `
+      scalar JSON
+      enum UsbAction {
+        ATTACH
+        DETACH
+      }
+      type Device {
+        id: ID!
+        vendorId: Int!
+        productId: Int!
+        attachedAt: String!
+      }
+      type Plugin {
+        name: String!
+        version: String!
+        loaded: Boolean!
+      }
+      type Job {
+        id: ID!
+        plugin: String!
+        state: String!
+        attempts: Int!
+        error: String
+        finishedAt: String
+      }
+      type SloStatus {
+        id: ID!
+        description: String!
+        objective: Float!
+        sli: Float
+        errorBudgetRemaining: Float
+        status: String!
+      }
+      type Query {
+        devices: [Device!]!
+        plugins: [Plugin!]!
+        job(id: ID!): Job!
+        sloStatus: [SloStatus!]!
+      }
+      type Mutation {
+        runPlugin(name: String!, input: JSON): Job!
+        simulateUsbEvent(action: UsbAction!, vendorId: Int, productId: Int): Boolean!
+      }
+    `,
+    resolvers: {
+      Query: {
+        devices: () => [],
+        plugins: () =>
+          ['echo', 'slow-report', 'flaky-fetch'].map((name) => ({ name, version: '1.0.0', loaded: true })),
+        job: (_: unknown, { id }: { id: string }, ctx: { tenant: string }) => {
+          const job = jobs.get(id);
+          if (job === undefined || (!leaky && job.tenant !== ctx.tenant)) {
+            throw new GraphQLError(`job ${id} not found`, { extensions: { code: 'NOT_FOUND' } });
+          }
+          return { ...job, attempts: 1 };
+        },
+        sloStatus: () => [
+          {
+            id: 'availability',
+            description: 'd',
+            objective: 0.999,
+            sli: 1,
+            errorBudgetRemaining: 1,
+            status: 'OK',
+          },
+        ],
+      },
+      Mutation: {
+        runPlugin: (_: unknown, { name }: { name: string }, ctx: { tenant: string }) => {
+          const job = { id: String(jobs.size + 1), tenant: ctx.tenant, plugin: name, state: 'waiting' };
+          jobs.set(job.id, job);
+          setTimeout(() => (job.state = name === 'flaky-fetch' ? 'failed' : 'completed'), 50);
+          return { ...job, attempts: 0 };
+        },
+        simulateUsbEvent: (_: unknown, { action }: { action: string }) => {
+          attached += action === 'ATTACH' ? 1 : -1;
+          return true;
+        },
+      },
+    },
+  });
+  const yoga = createYoga<{ tenant: string }>({
+    schema,
+    logging: false,
+    context: ({ request }) => ({
+      tenant: keys.get((request.headers.get('authorization') ?? '').replace(/^Bearer /, '')) ?? '',
+    }),
+  });
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: 'ok', usb: { simulated: true } }));
+      return;
+    }
+    received.push(req.headers.authorization ?? '');
+    if (!keys.has((req.headers.authorization ?? '').replace(/^Bearer /, ''))) {
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({ errors: [{ message: 'unknown key', extensions: { code: 'UNAUTHENTICATED' } }] }),
+        );
+      return;
+    }
+    void yoga(req, res);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, received };
+}
+
+const ARGS = ['--key', 'acme=key-a', '--key', 'globex=key-g', '--job-wait', '5s'];
+
+describe('demo-load CLI against a small graphql-yoga server', () => {
+  const servers: Server[] = [];
+  afterAll(() => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))));
+
+  it('sends rps × duration requests over both tenants and reports operations, jobs and SLOs as JSON', async () => {
+    const mini = await startMiniDemo(false);
+    servers.push(mini.server);
+    const result = await cli(['--url', mini.url, '--duration', '2s', '--rps', '25', '--json', ...ARGS]);
+    expect(result.stderr).toContain('demo-load: 25 req/s for 2s');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as LoadReport;
+    expect(report.sent).toBe(50);
+    const all = report.operations.find((o) => o.operation === 'all');
+    expect(report.operations.filter((o) => o.errors > 0)).toEqual([]);
+    expect(all).toMatchObject({ requests: 50, errors: 0 });
+    // Preflight (one plugins query per tenant), then the load split evenly, then job polls and sloStatus.
+    const load = mini.received.slice(2, 52);
+    expect(load.filter((a) => a === 'Bearer key-a')).toHaveLength(25);
+    expect(report.simulate).toBe(true);
+    expect(report.isolationViolations).toBe(0);
+    expect(report.jobs.started).toBeGreaterThan(0);
+    expect(report.jobs.unfinished).toBe(0);
+    expect(report.jobs.completed + report.jobs.failed).toBe(report.jobs.started);
+    expect(report.jobs.byPlugin['flaky-fetch']?.completed ?? 0).toBe(0);
+    expect(report.slos).toEqual([
+      {
+        id: 'availability',
+        description: 'd',
+        objective: 0.999,
+        sli: 1,
+        errorBudgetRemaining: 1,
+        status: 'OK',
+      },
+    ]);
+  });
+
+  it('prints the summary tables, and exits 3 when another tenant job is visible', async () => {
+    const mini = await startMiniDemo(true);
+    servers.push(mini.server);
+    const result = await cli(['--url', mini.url, '--duration', '3s', '--rps', '30', '--seed', '3', ...ARGS]);
+    expect(result.stdout).toMatch(/operation\s+requests\s+errors\s+p50 ms\s+p95 ms\s+p99 ms/);
+    expect(result.stdout).toMatch(/\nall\s+90\s+\d+/);
+    expect(result.stdout).toMatch(/Jobs: \d+ started, \d+ completed, \d+ failed, 0 unfinished/);
+    expect(result.stdout).toMatch(/availability\s+99\.90%\s+100\.000%\s+100\.0%\s+OK/);
+    expect(result.stdout).toContain('TENANT ISOLATION BROKEN');
+    expect(result.code).toBe(3);
+    // Not a terminal: plain progress lines, not a redrawn bar.
+    expect(result.stderr).toMatch(/^load: 3s\/3s sent=90 /m);
+    expect(result.stderr).not.toContain('\r');
+  });
+
+  it('exits 1 with how to start the demo when nothing listens', async () => {
+    const port = await freePort();
+    const result = await cli(['--url', `http://127.0.0.1:${port}`, '--duration', '1s']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Cannot reach the demo at http://127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(result.stderr).toContain('pnpm demo');
+  });
+
+  it('exits 1 naming the tenant when the demo refuses its key', async () => {
+    const mini = await startMiniDemo(false);
+    servers.push(mini.server);
+    const result = await cli(['--url', mini.url, '--duration', '1s', '--key', 'acme=wrong']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'Tenant "acme": the demo refused the plugins query (UNAUTHENTICATED: unknown key)',
+    );
+  });
+
+  it('exits 2 on a bad flag, saying the expected format', async () => {
+    const result = await cli(['--duration', 'abc']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '--duration: "abc" is not a duration; use a number with a unit, e.g. 30s, 2m',
+    );
+  });
+});
+
+describe('demo-load CLI against the real demo', () => {
+  let redis: RedisForTests;
+  beforeAll(async () => {
+    redis = await getRedis();
+  });
+  afterAll(() => redis.stop());
+
+  it('runs every operation for both tenants, sees other-tenant jobs as NOT_FOUND, and waits for the jobs', async () => {
+    const demo = await startDemo({ REDIS_URL: redis.url });
+    try {
+      const result = await cli([
+        '--url',
+        demo.url,
+        '--duration',
+        '4s',
+        '--rps',
+        '25',
+        '--job-wait',
+        '20s',
+        '--json',
+        '--key',
+        `acme=${DEMO_KEYS.acme}`,
+        '--key',
+        `globex=${DEMO_KEYS.globex}`,
+      ]);
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout) as LoadReport;
+      expect(report.simulate).toBe(true);
+      expect(report.plugins.sort()).toEqual(['echo', 'flaky-fetch', 'slow-report']);
+      const ops = new Map(report.operations.map((o) => [o.operation, o]));
+      for (const op of [
+        'devices',
+        'plugins',
+        'runPlugin echo',
+        'runPlugin slow-report',
+        'runPlugin flaky-fetch',
+        'simulateUsbEvent',
+      ]) {
+        expect(ops.get(op)?.requests).toBeGreaterThan(0);
+      }
+      // Every request succeeds (flaky-fetch fails inside its job, not the request); cross-tenant
+      // lookups count as good only when the demo answered NOT_FOUND.
+      expect(ops.get('all')).toMatchObject({ requests: 100, errors: 0 });
+      expect(ops.get(CROSS_TENANT)?.requests).toBeGreaterThan(0);
+      expect(report.isolationViolations).toBe(0);
+      expect(report.jobs.unfinished).toBe(0);
+      expect(report.jobs.completed).toBeGreaterThan(0);
+      expect(report.jobs.completed + report.jobs.failed).toBe(report.jobs.started);
+      expect(report.slos.map((s) => s.id).sort()).toEqual(
+        ['availability', 'operation-errors', 'plugin-load-latency', 'usb-event-latency'].sort(),
+      );
+      for (const slo of report.slos) expect(['OK', 'WARNING', 'CRITICAL', 'NO_DATA']).toContain(slo.status);
+      expect(report.slos.find((s) => s.id === 'availability')?.status).toBe('OK');
+    } finally {
+      expect(await demo.stop()).toBe(0);
+    }
+  });
+});
