@@ -8,6 +8,7 @@ import { GraphQLError } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { freePort, getRedis, type RedisForTests } from '@autoweave/test-utils';
 import { DEMO_KEYS } from '../demo-keys';
+import { TYPE_DEFS } from '../schema';
 import { startDemo } from '../test/demo-process';
 import { CROSS_TENANT } from './mix';
 import type { LoadReport } from './run';
@@ -33,6 +34,15 @@ async function cli(args: string[]): Promise<CliResult> {
   }
 }
 
+const MINI_SLO = {
+  id: 'availability',
+  description: 'd',
+  objective: 0.999,
+  sli: 1,
+  errorBudgetRemaining: 1,
+  status: 'OK',
+};
+
 interface MiniJob {
   id: string;
   tenant: string;
@@ -51,52 +61,9 @@ async function startMiniDemo(leaky: boolean): Promise<{ url: string; server: Ser
   ]);
   const jobs = new Map<string, MiniJob>();
   const received: string[] = [];
-  let attached = 0;
   const schema = createSchema<{ tenant: string }>({
-    typeDefs: /* GraphQL */ `
-      scalar JSON
-      enum UsbAction {
-        ATTACH
-        DETACH
-      }
-      type Device {
-        id: ID!
-        vendorId: Int!
-        productId: Int!
-        attachedAt: String!
-      }
-      type Plugin {
-        name: String!
-        version: String!
-        loaded: Boolean!
-      }
-      type Job {
-        id: ID!
-        plugin: String!
-        state: String!
-        attempts: Int!
-        error: String
-        finishedAt: String
-      }
-      type SloStatus {
-        id: ID!
-        description: String!
-        objective: Float!
-        sli: Float
-        errorBudgetRemaining: Float
-        status: String!
-      }
-      type Query {
-        devices: [Device!]!
-        plugins: [Plugin!]!
-        job(id: ID!): Job!
-        sloStatus: [SloStatus!]!
-      }
-      type Mutation {
-        runPlugin(name: String!, input: JSON): Job!
-        simulateUsbEvent(action: UsbAction!, vendorId: Int, productId: Int): Boolean!
-      }
-    `,
+    // The demo's own schema, so the load generator's queries are checked against what it serves.
+    typeDefs: TYPE_DEFS,
     resolvers: {
       Query: {
         devices: () => [],
@@ -107,30 +74,18 @@ async function startMiniDemo(leaky: boolean): Promise<{ url: string; server: Ser
           if (job === undefined || (!leaky && job.tenant !== ctx.tenant)) {
             throw new GraphQLError(`job ${id} not found`, { extensions: { code: 'NOT_FOUND' } });
           }
-          return { ...job, attempts: 1 };
+          return { ...job, attempts: 1, createdAt: new Date(0).toISOString() };
         },
-        sloStatus: () => [
-          {
-            id: 'availability',
-            description: 'd',
-            objective: 0.999,
-            sli: 1,
-            errorBudgetRemaining: 1,
-            status: 'OK',
-          },
-        ],
+        sloStatus: () => [MINI_SLO],
       },
       Mutation: {
         runPlugin: (_: unknown, { name }: { name: string }, ctx: { tenant: string }) => {
           const job = { id: String(jobs.size + 1), tenant: ctx.tenant, plugin: name, state: 'waiting' };
           jobs.set(job.id, job);
           setTimeout(() => (job.state = name === 'flaky-fetch' ? 'failed' : 'completed'), 50);
-          return { ...job, attempts: 0 };
+          return { ...job, attempts: 0, createdAt: new Date().toISOString() };
         },
-        simulateUsbEvent: (_: unknown, { action }: { action: string }) => {
-          attached += action === 'ATTACH' ? 1 : -1;
-          return true;
-        },
+        simulateUsbEvent: () => true,
       },
     },
   });
@@ -190,16 +145,7 @@ describe('demo-load CLI against a small graphql-yoga server', () => {
     expect(report.jobs.unfinished).toBe(0);
     expect(report.jobs.completed + report.jobs.failed).toBe(report.jobs.started);
     expect(report.jobs.byPlugin['flaky-fetch']?.completed ?? 0).toBe(0);
-    expect(report.slos).toEqual([
-      {
-        id: 'availability',
-        description: 'd',
-        objective: 0.999,
-        sli: 1,
-        errorBudgetRemaining: 1,
-        status: 'OK',
-      },
-    ]);
+    expect(report.slos).toEqual([MINI_SLO]);
   });
 
   it('prints the summary tables, and exits 3 when another tenant job is visible', async () => {

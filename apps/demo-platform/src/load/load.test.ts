@@ -295,6 +295,7 @@ describe('percentiles and the summary', () => {
     expect(text).toContain(`${CROSS_TENANT}: ${ISOLATION_BREACH} ×1`);
     expect(text).toContain('TENANT ISOLATION BROKEN: 1 cross-tenant job lookup(s)');
     const progress = {
+      done: false,
       elapsedMs: 5000,
       durationMs: 10_000,
       sent: 100,
