@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what this repo needs on a fresh Debian/Ubuntu machine that has only Node.js 20+:
 # pnpm (the version pinned in package.json), the locked dependencies, and the Debian packages the
-# tests use (Prometheus + promtool). Safe to run again: it only installs what is missing.
+# tests use (Prometheus + promtool, Alertmanager, Chromium for the demo's /debug page test). Safe to
+# run again: it only installs what is missing.
 #   scripts/bootstrap.sh            everything the test suite needs
 #   scripts/bootstrap.sh --demo     only what the demo needs (no Prometheus)
 set -euo pipefail
@@ -20,6 +21,14 @@ if [ "${1:-}" != "--demo" ]; then
   if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
     log "installing Prometheus and promtool (Debian package 'prometheus')"
     apt_install prometheus
+  fi
+  if ! command -v alertmanager >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1; then
+    log "installing Alertmanager and amtool (Debian package 'prometheus-alertmanager')"
+    apt_install prometheus-alertmanager
+  fi
+  if [ ! -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]; then
+    log "installing Chromium for the browser test of the demo's /debug page (Debian package 'chromium')"
+    apt_install chromium
   fi
 fi
 
