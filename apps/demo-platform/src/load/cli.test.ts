@@ -54,7 +54,11 @@ interface MiniJob {
  * A small graphql-yoga server with the demo's schema and rules (keys → tenants, jobs scoped to their
  * tenant, NOT_FOUND otherwise). With `leaky`, job(id) forgets the tenant check.
  */
-async function startMiniDemo(leaky: boolean): Promise<{ url: string; server: Server; received: string[] }> {
+async function startMiniDemo(
+  leaky: boolean,
+  /** Answer HTTP 500 after the two preflight queries, as a demo that broke mid-run. */
+  failAfterPreflight = false,
+): Promise<{ url: string; server: Server; received: string[] }> {
   const keys = new Map([
     ['key-a', 'acme'],
     ['key-g', 'globex'],
@@ -104,6 +108,10 @@ async function startMiniDemo(leaky: boolean): Promise<{ url: string; server: Ser
       return;
     }
     received.push(req.headers.authorization ?? '');
+    if (failAfterPreflight && received.length > 2) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('broken');
+      return;
+    }
     if (!keys.has((req.headers.authorization ?? '').replace(/^Bearer /, ''))) {
       res
         .writeHead(401, { 'content-type': 'application/json' })
@@ -169,6 +177,16 @@ describe('demo-load CLI against a small graphql-yoga server', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`Cannot reach the demo at http://127.0.0.1:${port} (ECONNREFUSED)`);
     expect(result.stderr).toContain('pnpm demo');
+  });
+
+  it('exits 1 when every request of the run failed', async () => {
+    const mini = await startMiniDemo(false, true);
+    servers.push(mini.server);
+    const result = await cli(['--url', mini.url, '--duration', '1s', '--rps', '10', ...ARGS]);
+    expect(result.stdout).toMatch(/\nall\s+10\s+10\s/);
+    expect(result.stdout).toContain('HTTP 500 (not JSON) ×');
+    expect(result.stderr).toContain('every request failed');
+    expect(result.code).toBe(1);
   });
 
   it('exits 1 naming the tenant when the demo refuses its key', async () => {

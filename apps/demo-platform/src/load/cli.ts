@@ -5,7 +5,7 @@ import { LoadArgsError, parseLoadArgs, USAGE } from './args';
 import { formatReport, progressBar, progressLine } from './report';
 import { LoadPreflightError, runLoad } from './run';
 
-/** Exit codes: 0 done, 1 demo unreachable or keys refused, 2 bad flags, 3 tenant isolation broken. */
+/** Exit codes: 0 done, 1 demo unreachable, keys refused or every request failed, 2 bad flags, 3 tenant isolation broken. */
 async function main(): Promise<number> {
   let options;
   try {
@@ -49,7 +49,14 @@ async function main(): Promise<number> {
     process.stdout.write(
       options.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${formatReport(report)}\n`,
     );
-    return report.isolationViolations > 0 ? 3 : 0;
+    if (report.isolationViolations > 0) return 3;
+    const all = report.operations.find((o) => o.operation === 'all');
+    if (all !== undefined && all.requests > 0 && all.errors === all.requests) {
+      // The demo answered the preflight, then nothing worked: it crashed or stopped mid-run.
+      process.stderr.write('demo-load: every request failed; see the errors by reason above\n');
+      return 1;
+    }
+    return 0;
   } catch (error) {
     if (error instanceof LoadPreflightError) {
       process.stderr.write(`demo-load: ${error.message}\n`);
