@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -177,6 +177,35 @@ describe('demo-load CLI against a small graphql-yoga server', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`Cannot reach the demo at http://127.0.0.1:${port} (ECONNREFUSED)`);
     expect(result.stderr).toContain('pnpm demo');
+  });
+
+  it('stops sending on Ctrl-C and still prints the summary', async () => {
+    const mini = await startMiniDemo(false);
+    servers.push(mini.server);
+    const child = spawn(process.execPath, [
+      CLI,
+      '--url',
+      mini.url,
+      '--duration',
+      '60s',
+      '--rps',
+      '20',
+      ...ARGS,
+    ]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    // Once the load has begun (the mini server saw more than the two preflight queries).
+    while (mini.received.length < 10) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(stderr).toContain('demo-load: stopping');
+    expect(stdout).toContain('Stopped early (Ctrl-C)');
+    const sent = Number(/\nall\s+(\d+)/.exec(stdout)?.[1]);
+    expect(sent).toBeGreaterThanOrEqual(8);
+    expect(sent).toBeLessThan(1200);
+    expect(code).toBe(0);
   });
 
   it('exits 1 when every request of the run failed', async () => {

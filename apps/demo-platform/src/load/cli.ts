@@ -28,8 +28,16 @@ async function main(): Promise<number> {
       .map((t) => t.tenant)
       .join(', ')}\n`,
   );
+  // First Ctrl-C: stop sending and print what was measured; a second one exits at once.
+  const abort = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\ndemo-load: stopping (Ctrl-C again to quit now)\n');
+    abort.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
   try {
     const report = await runLoad(options, {
+      signal: abort.signal,
       onProgress: (p) => {
         if (tty) process.stderr.write(`\r${progressBar(p)}\x1b[K`);
         else if (p.done || p.elapsedMs - lastLine >= 5000) {

@@ -255,6 +255,7 @@ describe('percentiles and the summary', () => {
       plugins: ['echo'],
       targetRps: 20,
       durationMs: 10_000,
+      stoppedEarly: false,
       sent: 2,
       achievedRps: 0.2,
       maxLagMs: 1.5,

@@ -29,6 +29,8 @@ export function formatReport(report: LoadReport): string {
       `(${report.achievedRps.toFixed(1)} achieved, worst send lag ${formatMs(report.maxLagMs)} ms), ` +
       `tenants ${report.tenants.join(', ')}, USB events ${report.simulate ? 'simulated' : 'off (demo not in simulate mode)'}.`,
   );
+  if (report.stoppedEarly)
+    out.push('Stopped early (Ctrl-C): the numbers cover the requests sent until then.');
   out.push('', operationTable(report.operations));
   const reasons = report.operations
     .filter((o) => o.operation !== 'all' && o.errorReasons.length > 0)

@@ -56,6 +56,8 @@ export interface LoadReport {
   plugins: string[];
   targetRps: number;
   durationMs: number;
+  /** True when `signal` ended the run before `durationMs`. */
+  stoppedEarly: boolean;
   sent: number;
   /** Requests started per second over the sending phase. */
   achievedRps: number;
@@ -75,6 +77,8 @@ export interface LoadHooks {
   onProgress?: (progress: LoadProgress) => void;
   /** Called when the sending phase ends and the job wait begins. */
   onPhase?: (phase: 'waiting-for-jobs' | 'slo-status') => void;
+  /** Aborting stops sending (requests in flight still complete) and skips the job wait. */
+  signal?: AbortSignal;
 }
 
 const HOW_TO_START =
@@ -235,7 +239,12 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
     const ticker = setInterval(() => progress(false), 1000);
     let loop;
     try {
-      loop = await runOpenLoop({ rps: options.rps, durationMs: options.durationMs, send });
+      loop = await runOpenLoop({
+        rps: options.rps,
+        durationMs: options.durationMs,
+        send,
+        stopped: () => hooks.signal?.aborted === true,
+      });
       // Every request has a deadline, so this ends within timeoutMs.
       while (pending.size > 0) await Promise.all([...pending]);
     } finally {
@@ -245,7 +254,8 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
 
     hooks.onPhase?.('waiting-for-jobs');
     const keys = new Map(options.tenants.map((t) => [t.tenant, t.key]));
-    const waitedMs = await waitForJobs(client, keys, book, options.jobWaitMs);
+    const stoppedEarly = hooks.signal?.aborted === true;
+    const waitedMs = stoppedEarly ? 0 : await waitForJobs(client, keys, book, options.jobWaitMs);
 
     hooks.onPhase?.('slo-status');
     const slo = await client.call<{ sloStatus?: SloRow[] }>(options.tenants[0]?.key ?? '', QUERIES.sloStatus);
@@ -258,6 +268,7 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
       plugins,
       targetRps: options.rps,
       durationMs: options.durationMs,
+      stoppedEarly,
       sent: loop.sent,
       achievedRps: loop.elapsedMs > 0 ? (loop.sent * 1000) / Math.max(loop.elapsedMs, options.durationMs) : 0,
       maxLagMs: loop.maxLagMs,
