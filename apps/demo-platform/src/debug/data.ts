@@ -147,8 +147,10 @@ function shapeTrace(trace: RecentTrace, limits: Limits): DebugTrace {
   };
 }
 
-function shapeTelemetry(counters: TelemetryCounters | undefined): DebugTelemetryRow[] {
-  if (counters === undefined) return [];
+function shapeTelemetry(stats: ReturnType<DebugSources['telemetry']>): DebugTelemetryRow[] {
+  if (stats === undefined) return [];
+  // Every signal of ObservabilityStats has this shape; reading them alike keeps new signals visible.
+  const counters = stats as TelemetryCounters;
   const rows: DebugTelemetryRow[] = [];
   for (const [signal, c] of Object.entries(counters)) {
     if (c === undefined || c === null || typeof c !== 'object') continue;

@@ -1,4 +1,5 @@
 // Public types of the /debug page: what the demo hands the page to render.
+import type { ObservabilityStats } from '@autoweave/observability';
 import type { SloSnapshot } from '@autoweave/sli-slo';
 import type { RecentTrace } from '@autoweave/tracing';
 
@@ -12,9 +13,8 @@ export interface SignalCounters {
 }
 
 /**
- * Dropped/exported counters by signal. A structural stand-in for the facade's `ObservabilityStats`,
- * which did not exist when this was written: `{ tracing: TracingStats, logging: LoggingStats, ... }`
- * fits it (spread an interface-typed value, `{ ...obs.stats() }`, to give it an index signature).
+ * Dropped/exported counters by signal, for sources other than the facade: any object whose values
+ * carry `exported`/`sent` and `dropped` by reason renders the same way as `ObservabilityStats`.
  */
 export type TelemetryCounters = { readonly [signal: string]: SignalCounters | undefined };
 
@@ -50,8 +50,8 @@ export interface DebugSources {
   /** The SLO evaluator's snapshot of @autoweave/sli-slo. */
   slo(): SloSnapshot | undefined;
   tenants(): readonly TenantActivity[];
-  /** Dropped/exported telemetry counters from the facade. */
-  telemetry(): TelemetryCounters | undefined;
+  /** Dropped/exported telemetry counters: the facade's `stats()`, or any counters of the same shape. */
+  telemetry(): ObservabilityStats | TelemetryCounters | undefined;
   /** Alerts from the Alertmanager webhook. */
   alerts(): readonly ActiveAlert[];
 }
