@@ -58,7 +58,11 @@ async function startMiniDemo(
   leaky: boolean,
   /** Answer HTTP 500 after the two preflight queries, as a demo that broke mid-run. */
   failAfterPreflight = false,
-): Promise<{ url: string; server: Server; received: string[] }> {
+  /** Delay before each GraphQL answer. */
+  delayMs = 0,
+): Promise<{ url: string; server: Server; received: string[]; maxConcurrent: () => number }> {
+  let concurrent = 0;
+  let maxConcurrent = 0;
   const keys = new Map([
     ['key-a', 'acme'],
     ['key-g', 'globex'],
@@ -120,11 +124,19 @@ async function startMiniDemo(
         );
       return;
     }
-    void yoga(req, res);
+    concurrent++;
+    maxConcurrent = Math.max(maxConcurrent, concurrent);
+    res.once('close', () => concurrent--);
+    setTimeout(() => void yoga(req, res), delayMs);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, received };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    received,
+    maxConcurrent: () => maxConcurrent,
+  };
 }
 
 const ARGS = ['--key', 'acme=key-a', '--key', 'globex=key-g', '--job-wait', '5s'];
@@ -154,6 +166,19 @@ describe('demo-load CLI against a small graphql-yoga server', () => {
     expect(report.jobs.completed + report.jobs.failed).toBe(report.jobs.started);
     expect(report.jobs.byPlugin['flaky-fetch']?.completed ?? 0).toBe(0);
     expect(report.slos).toEqual([MINI_SLO]);
+  });
+
+  it('keeps the rate when the server is slow (open loop): requests pile up instead of waiting', async () => {
+    const mini = await startMiniDemo(false, false, 400);
+    servers.push(mini.server);
+    const result = await cli(['--url', mini.url, '--duration', '2s', '--rps', '25', '--json', ...ARGS]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as LoadReport;
+    expect(report.sent).toBe(50);
+    // 25 req/s with 400 ms answers keeps about 10 requests in flight; a closed loop would keep 1.
+    expect(mini.maxConcurrent()).toBeGreaterThanOrEqual(6);
+    const all = report.operations.find((o) => o.operation === 'all');
+    expect(all?.p50Ms).toBeGreaterThanOrEqual(400);
   });
 
   it('prints the summary tables, and exits 3 when another tenant job is visible', async () => {
