@@ -156,6 +156,19 @@ it('shows trace trees, the SLO table, tenants and alerts from a load run, live, 
       .evaluate((el) => (el as HTMLDetailsElement).open),
   ).toBe(true);
 
+  // The tenant filter: only globex's traces, and the choice survives a reload (it is in the URL).
+  await page.selectOption('#f-tenant', 'globex');
+  await page.waitForFunction(() =>
+    Array.from(document.querySelectorAll('details.trace > summary .tenant')).every(
+      (el) => el.textContent === 'tenant globex',
+    ),
+  );
+  expect(page.url()).toContain('?tenant=globex');
+  await page.reload();
+  expect(await page.locator('#f-tenant').inputValue()).toBe('globex');
+  const tenantsShown = new Set(await page.locator('details.trace > summary .tenant').allTextContents());
+  expect([...tenantsShown]).toEqual(['tenant globex']);
+
   const dir = mkdtempSync(join(tmpdir(), 'autoweave-debug-page-'));
   const screenshot = join(dir, 'debug.png');
   await page.screenshot({ path: screenshot, fullPage: true });

@@ -48,6 +48,8 @@ export interface DebugTelemetryRow {
 
 export interface DebugData {
   generatedAt: string;
+  /** The trace filter applied (from the query string). */
+  filter: { tenant: string | null; errorsOnly: boolean };
   traces: DebugTrace[];
   slos: SloSummary[];
   /** ISO 8601 time of the SLO snapshot; null without an evaluator. */
@@ -169,7 +171,26 @@ function sortAlerts(alerts: readonly ActiveAlert[], max: number): ActiveAlert[] 
 }
 
 /** Calls every source; one that throws leaves its section empty and is listed in `errors`. */
-export function buildDebugData(sources: DebugSources, limits: DebugLimits = debugLimits()): DebugData {
+/** Which traces to show: one tenant's (`tenant.id` of the root span), failing ones only, or both. */
+export interface TraceFilter {
+  tenant?: string | undefined;
+  errorsOnly?: boolean | undefined;
+}
+
+/** The filter in a /debug or /debug/data query string: `?tenant=acme&errors=1`. */
+export function traceFilterFrom(search: URLSearchParams): TraceFilter {
+  const tenant = search.get('tenant');
+  return {
+    tenant: tenant === null || tenant === '' ? undefined : tenant,
+    errorsOnly: search.get('errors') === '1',
+  };
+}
+
+export function buildDebugData(
+  sources: DebugSources,
+  limits: DebugLimits = debugLimits(),
+  filter: TraceFilter = {},
+): DebugData {
   const errors: string[] = [];
   const read = <T>(name: string, fn: () => T, fallback: T): T => {
     try {
@@ -179,10 +200,23 @@ export function buildDebugData(sources: DebugSources, limits: DebugLimits = debu
       return fallback;
     }
   };
-  const traces = read('traces', () => sources.traces().slice(0, limits.maxTraces), []);
+  const traces = read(
+    'traces',
+    () =>
+      sources
+        .traces()
+        .filter(
+          (t) =>
+            (filter.tenant === undefined || t.tenant === filter.tenant) &&
+            (filter.errorsOnly !== true || t.hasError),
+        )
+        .slice(0, limits.maxTraces),
+    [],
+  );
   const snapshot = read('slo', () => sources.slo(), undefined);
   return {
     generatedAt: new Date().toISOString(),
+    filter: { tenant: filter.tenant ?? null, errorsOnly: filter.errorsOnly === true },
     traces: traces.map((t) => shapeTrace(t, limits)),
     slos: read('slo', () => summarizeSlos(snapshot), []),
     sloEvaluatedAt: snapshot === undefined ? null : new Date(snapshot.evaluatedAt).toISOString(),

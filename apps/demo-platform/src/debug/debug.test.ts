@@ -177,6 +177,24 @@ describe('GET /debug/data', () => {
     expect(data.errors).toEqual([]);
   });
 
+  it('filters traces by tenant and by failure from the query string', async () => {
+    const url = await serve(sourcesWith());
+    const get = async (query: string) =>
+      (await (await fetch(`${url}/debug/data${query}`)).json()) as DebugData;
+    expect((await get('?tenant=acme')).traces).toHaveLength(1);
+    expect((await get('?tenant=globex')).traces).toEqual([]);
+    expect((await get('?tenant=globex')).filter).toEqual({ tenant: 'globex', errorsOnly: false });
+    expect((await get('?errors=1&tenant=acme')).traces).toHaveLength(1);
+    expect((await get('?tenant=')).filter).toEqual({ tenant: null, errorsOnly: false });
+    const page = await (
+      await fetch(`${url}/debug?tenant=${encodeURIComponent(HOSTILE_LABEL)}&errors=1`)
+    ).text();
+    expect(page).toContain('No recent trace matches the filter.');
+    expect(page).toContain(`<option value="&lt;/td&gt;&lt;svg onload=alert(&#39;3&#39;)&gt;" selected>`);
+    expect(page).toContain('<input type="checkbox" id="f-errors" checked>');
+    expect(page).not.toContain('<svg');
+  });
+
   it('keeps serving when a source throws, and names the source', async () => {
     const url = await serve(
       sourcesWith({

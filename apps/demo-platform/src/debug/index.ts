@@ -1,12 +1,19 @@
 // The demo's /debug routes: GET /debug (a live HTML page) and GET /debug/data (the same data as JSON).
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { buildDebugData, debugLimits, type DebugDataOptions } from './data';
+import { buildDebugData, debugLimits, traceFilterFrom, type DebugDataOptions } from './data';
 import { renderPage } from './page';
 import type { DebugSources } from './types';
 
-export type { DebugData, DebugDataOptions, DebugSpanRow, DebugTelemetryRow, DebugTrace } from './data';
-export { buildDebugData, debugLimits } from './data';
+export type {
+  DebugData,
+  DebugDataOptions,
+  DebugSpanRow,
+  DebugTelemetryRow,
+  DebugTrace,
+  TraceFilter,
+} from './data';
+export { buildDebugData, debugLimits, traceFilterFrom } from './data';
 export { LOW_BUDGET, summarizeSlo, summarizeSlos, type SloHealth, type SloSummary } from './slo-summary';
 export type { ActiveAlert, DebugSources, SignalCounters, TelemetryCounters, TenantActivity } from './types';
 
@@ -37,13 +44,14 @@ export function createDebugRoutes(
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const limits = debugLimits(options);
   return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://debug.invalid');
+    const path = url.pathname;
     if (path !== '/debug' && path !== '/debug/' && path !== '/debug/data') return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'text/plain; charset=utf-8', 'method not allowed: use GET\n', { allow: 'GET, HEAD' });
       return true;
     }
-    const data = buildDebugData(sources, limits);
+    const data = buildDebugData(sources, limits, traceFilterFrom(url.searchParams));
     if (path === '/debug/data') {
       send(res, 200, 'application/json; charset=utf-8', JSON.stringify(data));
       return true;

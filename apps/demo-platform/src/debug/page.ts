@@ -1,7 +1,7 @@
 // The /debug HTML document: inline CSS and script, no build step and no external asset, first
 // painted on the server, then refreshed every 2 s from /debug/data by the same render functions.
 import type { DebugData } from './data';
-import { RENDER_FUNCTIONS, renderSections } from './render';
+import { esc, RENDER_FUNCTIONS, renderSections } from './render';
 
 const SECTIONS: readonly [id: string, title: string][] = [
   // The short sections first: the trace list is long and would push them off the screen.
@@ -58,6 +58,7 @@ table { border-collapse: collapse; }
   font: 12px ui-monospace, monospace; overflow-wrap: anywhere; }
 .chip.hot { color: #fff; background: var(--warn); }
 .source-error { color: var(--err); }
+.filters { display: flex; gap: 1rem; align-items: center; margin: -.2rem 0 .5rem; font-size: 13px; }
 #live.stale { color: var(--err); }
 `;
 
@@ -71,9 +72,34 @@ document.addEventListener('toggle', (event) => {
   if (el.open) openKeys.add(el.dataset.key); else openKeys.delete(el.dataset.key);
 }, true);
 const live = document.getElementById('live');
+const tenantSelect = document.getElementById('f-tenant');
+const errorsBox = document.getElementById('f-errors');
+function query() {
+  const params = new URLSearchParams();
+  if (tenantSelect.value) params.set('tenant', tenantSelect.value);
+  if (errorsBox.checked) params.set('errors', '1');
+  const text = params.toString();
+  return text ? '?' + text : '';
+}
+// New tenants appear in the filter as they show up; DOM APIs, so a tenant id is only ever text.
+function syncTenants(tenants) {
+  const known = new Set(Array.from(tenantSelect.options, (o) => o.value));
+  for (const t of tenants) if (!known.has(t.tenant)) tenantSelect.add(new Option(t.tenant, t.tenant));
+}
+let timer;
+function refreshSoon(ms) {
+  clearTimeout(timer);
+  timer = setTimeout(refresh, ms);
+}
+for (const control of [tenantSelect, errorsBox]) {
+  control.addEventListener('change', () => {
+    history.replaceState(null, '', location.pathname + query());
+    refreshSoon(0);
+  });
+}
 async function refresh() {
   try {
-    const response = await fetch('/debug/data', { cache: 'no-store' });
+    const response = await fetch('/debug/data' + query(), { cache: 'no-store' });
     if (!response.ok) throw new Error('HTTP ' + response.status);
     const data = await response.json();
     const html = renderSections(data);
@@ -84,24 +110,39 @@ async function refresh() {
     for (const el of document.querySelectorAll('details[data-key]')) {
       if (openKeys.has(el.dataset.key)) el.open = true;
     }
+    syncTenants(data.tenants);
     live.textContent = 'updated ' + fmtTime(data.generatedAt);
     live.className = 'muted';
   } catch (error) {
     live.textContent = 'update failed: ' + (error && error.message ? error.message : String(error));
     live.className = 'stale';
   } finally {
-    setTimeout(refresh, 2000);
+    refreshSoon(2000);
   }
 }
-setTimeout(refresh, 2000);
+refreshSoon(2000);
 `;
+
+/** The trace filter controls, set to the filter `data` was built with; the script keeps them in sync. */
+function renderFilters(data: DebugData): string {
+  const tenants = new Set(data.tenants.map((t) => t.tenant));
+  if (data.filter.tenant !== null) tenants.add(data.filter.tenant);
+  const options = [...tenants]
+    .map((t) => `<option value="${esc(t)}"${t === data.filter.tenant ? ' selected' : ''}>${esc(t)}</option>`)
+    .join('');
+  return (
+    `<div class="filters"><label>tenant <select id="f-tenant"><option value="">all</option>${options}</select></label>` +
+    `<label><input type="checkbox" id="f-errors"${data.filter.errorsOnly ? ' checked' : ''}> errors only</label></div>`
+  );
+}
 
 /** The whole page for `data`; `nonce` authorises the one inline script under the page's CSP. */
 export function renderPage(data: DebugData, nonce: string): string {
   const html = renderSections(data);
   const sections = SECTIONS.map(
     ([id, title]) =>
-      `<section${id === 'tenants' || id === 'telemetry' ? ' class="half"' : ''}><h2>${title}</h2><div id="${id}">${html[id] ?? ''}</div></section>`,
+      `<section${id === 'tenants' || id === 'telemetry' ? ' class="half"' : ''}><h2>${title}</h2>` +
+      `${id === 'traces' ? renderFilters(data) : ''}<div id="${id}">${html[id] ?? ''}</div></section>`,
   ).join('\n');
   const functions = RENDER_FUNCTIONS.map((fn) => fn.toString()).join('\n');
   return `<!doctype html>

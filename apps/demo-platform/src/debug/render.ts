@@ -127,7 +127,11 @@ export function renderTrace(trace: DebugTrace): string {
 }
 
 export function renderTraces(data: DebugData): string {
-  if (data.traces.length === 0) return '<p class="muted">No traces yet: send a request to the demo.</p>';
+  if (data.traces.length === 0) {
+    return data.filter.tenant !== null || data.filter.errorsOnly
+      ? '<p class="muted">No recent trace matches the filter.</p>'
+      : '<p class="muted">No traces yet: send a request to the demo.</p>';
+  }
   return data.traces.map(renderTrace).join('');
 }
 
