@@ -23,6 +23,7 @@ async function main(): Promise<number> {
   }
   const tty = process.stderr.isTTY === true && !options.json;
   let lastLine = 0;
+  let barShown = false;
   process.stderr.write(
     `demo-load: ${options.rps} req/s for ${options.durationMs / 1000}s against ${options.url} as ${options.tenants
       .map((t) => t.tenant)
@@ -39,14 +40,18 @@ async function main(): Promise<number> {
     const report = await runLoad(options, {
       signal: abort.signal,
       onProgress: (p) => {
-        if (tty) process.stderr.write(`\r${progressBar(p)}\x1b[K`);
-        else if (p.done || p.elapsedMs - lastLine >= 5000) {
+        if (tty) {
+          process.stderr.write(`\r${progressBar(p)}\x1b[K`);
+          barShown = true;
+        } else if (p.done || p.elapsedMs - lastLine >= 5000) {
           lastLine = p.elapsedMs;
           process.stderr.write(`${progressLine(p)}\n`);
         }
       },
       onPhase: (phase) => {
-        if (tty) process.stderr.write('\n');
+        // End the bar's line once, before the first plain line.
+        if (barShown) process.stderr.write('\n');
+        barShown = false;
         process.stderr.write(
           phase === 'waiting-for-jobs'
             ? `demo-load: waiting up to ${options.jobWaitMs / 1000}s for the jobs started to finish\n`

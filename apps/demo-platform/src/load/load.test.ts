@@ -308,6 +308,9 @@ describe('percentiles and the summary', () => {
     expect(progressBar(progress, 10)).toBe(
       '[#####.....]  50% 5s/10s  sent 100  errors 2  in flight 2  p95 12.3 ms',
     );
+    expect(progressBar({ ...progress, elapsedMs: 9990, done: true }, 10)).toMatch(
+      /^\[##########\] 100% 10s\/10s/,
+    );
     expect(progressLine(progress)).toBe('load: 5s/10s sent=100 done=98 errors=2 in_flight=2 p95_ms=12.3');
   });
 });

@@ -6,7 +6,8 @@ const seconds = (ms: number): string => `${Math.round(ms / 1000)}s`;
 
 /** A one-line progress bar for a terminal (redrawn in place with `\r`). */
 export function progressBar(p: LoadProgress, width = 24): string {
-  const ratio = p.durationMs > 0 ? Math.min(1, p.elapsedMs / p.durationMs) : 1;
+  // Done means every planned request went out, even if the clock says a hair under the duration.
+  const ratio = p.done || p.durationMs <= 0 ? 1 : Math.min(1, p.elapsedMs / p.durationMs);
   const filled = Math.round(ratio * width);
   return (
     `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}% ` +
