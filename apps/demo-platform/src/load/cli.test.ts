@@ -54,13 +54,28 @@ interface MiniJob {
  * A small graphql-yoga server with the demo's schema and rules (keys → tenants, jobs scoped to their
  * tenant, NOT_FOUND otherwise). With `leaky`, job(id) forgets the tenant check.
  */
-async function startMiniDemo(
-  leaky: boolean,
+interface MiniOptions {
+  /** job(id) forgets the tenant check. */
+  leaky?: boolean;
   /** Answer HTTP 500 after the two preflight queries, as a demo that broke mid-run. */
-  failAfterPreflight = false,
+  failAfterPreflight?: boolean;
   /** Delay before each GraphQL answer. */
+  delayMs?: number;
+  /** job(id) is NOT_FOUND for every job, as if the demo had removed them. */
+  forgetJobs?: boolean;
+}
+
+async function startMiniDemo({
+  leaky = false,
+  failAfterPreflight = false,
   delayMs = 0,
-): Promise<{ url: string; server: Server; received: string[]; maxConcurrent: () => number }> {
+  forgetJobs = false,
+}: MiniOptions = {}): Promise<{
+  url: string;
+  server: Server;
+  received: string[];
+  maxConcurrent: () => number;
+}> {
   let concurrent = 0;
   let maxConcurrent = 0;
   const keys = new Map([
@@ -79,7 +94,7 @@ async function startMiniDemo(
           ['echo', 'slow-report', 'flaky-fetch'].map((name) => ({ name, version: '1.0.0', loaded: true })),
         job: (_: unknown, { id }: { id: string }, ctx: { tenant: string }) => {
           const job = jobs.get(id);
-          if (job === undefined || (!leaky && job.tenant !== ctx.tenant)) {
+          if (job === undefined || forgetJobs || (!leaky && job.tenant !== ctx.tenant)) {
             throw new GraphQLError(`job ${id} not found`, { extensions: { code: 'NOT_FOUND' } });
           }
           return { ...job, attempts: 1, createdAt: new Date(0).toISOString() };
@@ -146,7 +161,7 @@ describe('demo-load CLI against a small graphql-yoga server', () => {
   afterAll(() => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))));
 
   it('sends rps × duration requests over both tenants and reports operations, jobs and SLOs as JSON', async () => {
-    const mini = await startMiniDemo(false);
+    const mini = await startMiniDemo();
     servers.push(mini.server);
     const result = await cli(['--url', mini.url, '--duration', '2s', '--rps', '25', '--json', ...ARGS]);
     expect(result.stderr).toContain('demo-load: 25 req/s for 2s');
@@ -169,7 +184,7 @@ describe('demo-load CLI against a small graphql-yoga server', () => {
   });
 
   it('keeps the rate when the server is slow (open loop): requests pile up instead of waiting', async () => {
-    const mini = await startMiniDemo(false, false, 400);
+    const mini = await startMiniDemo({ delayMs: 400 });
     servers.push(mini.server);
     const result = await cli(['--url', mini.url, '--duration', '2s', '--rps', '25', '--json', ...ARGS]);
     expect(result.code).toBe(0);
@@ -182,7 +197,7 @@ describe('demo-load CLI against a small graphql-yoga server', () => {
   });
 
   it('prints the summary tables, and exits 3 when another tenant job is visible', async () => {
-    const mini = await startMiniDemo(true);
+    const mini = await startMiniDemo({ leaky: true });
     servers.push(mini.server);
     const result = await cli(['--url', mini.url, '--duration', '3s', '--rps', '30', '--seed', '3', ...ARGS]);
     expect(result.stdout).toMatch(/operation\s+requests\s+errors\s+p50 ms\s+p95 ms\s+p99 ms/);
@@ -196,6 +211,34 @@ describe('demo-load CLI against a small graphql-yoga server', () => {
     expect(result.stderr).not.toContain('\r');
   });
 
+  it('stops polling a job the demo no longer knows, and counts it as missing', async () => {
+    const mini = await startMiniDemo({ forgetJobs: true });
+    servers.push(mini.server);
+    const result = await cli([
+      '--url',
+      mini.url,
+      '--duration',
+      '1s',
+      '--rps',
+      '20',
+      '--json',
+      ...ARGS,
+      '--job-wait',
+      '60s',
+    ]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as LoadReport;
+    expect(report.jobs.started).toBeGreaterThan(0);
+    expect(report.jobs).toMatchObject({
+      completed: 0,
+      failed: 0,
+      unfinished: 0,
+      missing: report.jobs.started,
+    });
+    // One round of polls found every job gone; it did not wait out the 60 s.
+    expect(report.jobs.waitedMs).toBeLessThan(30_000);
+  });
+
   it('exits 1 with how to start the demo when nothing listens', async () => {
     const port = await freePort();
     const result = await cli(['--url', `http://127.0.0.1:${port}`, '--duration', '1s']);
@@ -205,7 +248,7 @@ describe('demo-load CLI against a small graphql-yoga server', () => {
   });
 
   it('stops sending on Ctrl-C and still prints the summary', async () => {
-    const mini = await startMiniDemo(false);
+    const mini = await startMiniDemo();
     servers.push(mini.server);
     const child = spawn(process.execPath, [
       CLI,
@@ -234,7 +277,7 @@ describe('demo-load CLI against a small graphql-yoga server', () => {
   });
 
   it('exits 1 when every request of the run failed', async () => {
-    const mini = await startMiniDemo(false, true);
+    const mini = await startMiniDemo({ failAfterPreflight: true });
     servers.push(mini.server);
     const result = await cli(['--url', mini.url, '--duration', '1s', '--rps', '10', ...ARGS]);
     expect(result.stdout).toMatch(/\nall\s+10\s+10\s/);
@@ -244,7 +287,7 @@ describe('demo-load CLI against a small graphql-yoga server', () => {
   });
 
   it('exits 1 naming the tenant when the demo refuses its key', async () => {
-    const mini = await startMiniDemo(false);
+    const mini = await startMiniDemo();
     servers.push(mini.server);
     const result = await cli(['--url', mini.url, '--duration', '1s', '--key', 'acme=wrong']);
     expect(result.code).toBe(1);

@@ -265,8 +265,9 @@ describe('percentiles and the summary', () => {
         completed: 2,
         failed: 1,
         unfinished: 0,
+        missing: 0,
         waitedMs: 1200,
-        byPlugin: { echo: { started: 3, completed: 2, failed: 1, unfinished: 0 } },
+        byPlugin: { echo: { started: 3, completed: 2, failed: 1, unfinished: 0, missing: 0 } },
       },
       isolationViolations: 1,
       slos: [

@@ -15,7 +15,9 @@ export const QUERIES = {
   sloStatus: 'query SloStatus { sloStatus { id description objective sli errorBudgetRemaining status } }',
 } as const;
 
-const TERMINAL = new Set(['completed', 'failed']);
+/** Job states after which polling stops; `not_found` is this generator's own: the demo no longer knows the id. */
+export const JOB_NOT_FOUND = 'not_found';
+const TERMINAL = new Set(['completed', 'failed', JOB_NOT_FOUND]);
 
 export interface JobRecord {
   id: string;

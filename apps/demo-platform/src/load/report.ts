@@ -47,7 +47,9 @@ export function formatReport(report: LoadReport): string {
   const j = report.jobs;
   out.push(
     '',
-    `Jobs: ${j.started} started, ${j.completed} completed, ${j.failed} failed, ${j.unfinished} unfinished ` +
+    `Jobs: ${j.started} started, ${j.completed} completed, ${j.failed} failed, ${j.unfinished} unfinished` +
+      (j.missing > 0 ? `, ${j.missing} no longer found` : '') +
+      ` ` +
       `(waited ${(j.waitedMs / 1000).toFixed(1)} s for them after the run)`,
   );
   const plugins = Object.entries(j.byPlugin);

@@ -1,9 +1,10 @@
 // One load run against a running demo: preflight (reachable? keys accepted? simulate mode?), the
 // open-loop phase, a bounded wait for the jobs it started, then the SLO status; returns the report.
 import type { LoadOptions, TenantKey } from './args';
-import { GraphQLClient, type CallResult } from './client';
+import { errorCode, GraphQLClient, type CallResult } from './client';
 import {
   CROSS_TENANT,
+  JOB_NOT_FOUND,
   ISOLATION_BREACH,
   JobBook,
   QUERIES,
@@ -37,6 +38,8 @@ export interface JobCounts {
   failed: number;
   /** Still waiting or active when the wait ended. */
   unfinished: number;
+  /** The demo answered NOT_FOUND for its own job (removed, or Redis lost it). */
+  missing: number;
 }
 
 export interface SloRow {
@@ -129,7 +132,7 @@ async function checkTenant(client: GraphQLClient, tenant: TenantKey): Promise<st
   return result.data.plugins.filter((p) => p.loaded !== false).map((p) => p.name);
 }
 
-const emptyCounts = (): JobCounts => ({ started: 0, completed: 0, failed: 0, unfinished: 0 });
+const emptyCounts = (): JobCounts => ({ started: 0, completed: 0, failed: 0, unfinished: 0, missing: 0 });
 
 /** Polls the unfinished jobs (a few at a time) until all are done or `waitMs` has passed. */
 async function waitForJobs(
@@ -155,6 +158,7 @@ async function waitForJobs(
           );
           const state = result.data?.job?.state;
           if (typeof state === 'string') book.update(job.id, state);
+          else if (errorCode(result.errors) === 'NOT_FOUND') book.update(job.id, JOB_NOT_FOUND);
         }),
       );
     }
@@ -172,6 +176,7 @@ function countJobs(book: JobBook): LoadReport['jobs'] {
       c.started++;
       if (job.state === 'completed') c.completed++;
       else if (job.state === 'failed') c.failed++;
+      else if (job.state === JOB_NOT_FOUND) c.missing++;
       else c.unfinished++;
     }
   }
@@ -252,10 +257,13 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
     }
     progress(true);
 
-    hooks.onPhase?.('waiting-for-jobs');
-    const keys = new Map(options.tenants.map((t) => [t.tenant, t.key]));
     const stoppedEarly = hooks.signal?.aborted === true;
-    const waitedMs = stoppedEarly ? 0 : await waitForJobs(client, keys, book, options.jobWaitMs);
+    let waitedMs = 0;
+    if (!stoppedEarly) {
+      hooks.onPhase?.('waiting-for-jobs');
+      const keys = new Map(options.tenants.map((t) => [t.tenant, t.key]));
+      waitedMs = await waitForJobs(client, keys, book, options.jobWaitMs);
+    }
 
     hooks.onPhase?.('slo-status');
     const slo = await client.call<{ sloStatus?: SloRow[] }>(options.tenants[0]?.key ?? '', QUERIES.sloStatus);
