@@ -171,7 +171,7 @@ export function renderSlos(data: DebugData): string {
         fmtPct(budget, 1) +
         '</td>' +
         '<td><span class="status ' +
-        (statusClass[s.status] ?? 'nodata') +
+        (Object.prototype.hasOwnProperty.call(statusClass, s.status) ? statusClass[s.status] : 'nodata') +
         '">' +
         esc(s.status) +
         '</span>' +
