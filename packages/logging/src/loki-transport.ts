@@ -4,7 +4,12 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { TENANT_LABEL, createLabelGuard, type LabelGuard } from '@autoweave/tenant-isolation';
+import {
+  NO_TENANT_LABEL_VALUE,
+  TENANT_LABEL,
+  createLabelGuard,
+  type LabelGuard,
+} from '@autoweave/tenant-isolation';
 import TransportStream from 'winston-transport';
 import { MESSAGE, TENANT, TIMESTAMP_NS } from './record-format';
 import type { Counters } from './stats';
@@ -13,7 +18,8 @@ import type { LokiOptions } from './types';
 const gzip = promisify(gzipCallback);
 
 export const LOKI_PUSH_PATH = '/loki/api/v1/push';
-export const NO_TENANT_LABEL_VALUE = '__none__';
+/** The tenant_id stream label of records made outside any tenant (the same value metrics use). */
+export { NO_TENANT_LABEL_VALUE };
 
 interface Entry {
   readonly streamKey: string;

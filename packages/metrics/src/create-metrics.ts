@@ -3,7 +3,7 @@
 import { diag, metrics as otelMetrics } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
-import { currentTenant } from '@autoweave/tenant-isolation';
+import { OVERFLOW_LABEL_VALUE, currentTenant } from '@autoweave/tenant-isolation';
 import {
   OPENMETRICS_CONTENT_TYPE,
   PROMETHEUS_CONTENT_TYPE,
@@ -24,7 +24,14 @@ import {
   type InstrumentContext,
 } from './instruments';
 import { DEFAULT_SECONDS_BUCKETS, MetricDefinitionError, validateBuckets } from './names';
-import type { Exposition, ExpositionFormat, MetricDescription, MetricsHandle, MetricsOptions } from './types';
+import type {
+  Exposition,
+  ExpositionFormat,
+  MetricDescription,
+  MetricsCounter,
+  MetricsHandle,
+  MetricsOptions,
+} from './types';
 
 /** Names of the metrics this package emits about itself and for `recordBusinessOperation`. */
 export const METRIC_NAMES = Object.freeze({
@@ -142,12 +149,23 @@ export function createMetrics(options: MetricsOptions = {}): MetricsHandle {
   const histogram: MetricsHandle['histogram'] = (config) =>
     remember('histogram', config, createHistogram(config, ctx));
 
-  const businessOps = counter({
+  const businessConfig = {
     name: METRIC_NAMES.businessOperations,
     help: 'Business operations by operation, tenant and outcome (success, failure, unknown).',
     labelNames: ['operation', 'tenant_id', 'outcome'] as const,
     labelBounds: { outcome: { allow: ['success', 'failure', 'unknown'], allowOnly: true } },
-  });
+  };
+  // A new operation and tenant gets its success and failure series at once (the other at 0), so an
+  // error ratio reads 0 rather than no data until the first failure. Overflowed labels get no twins.
+  const businessOps: MetricsCounter<'operation' | 'tenant_id' | 'outcome'> = remember(
+    'counter',
+    businessConfig,
+    createCounter(businessConfig, ctx, (labels) => {
+      if (labels.operation === OVERFLOW_LABEL_VALUE || labels.tenant_id === OVERFLOW_LABEL_VALUE) return;
+      for (const outcome of ['success', 'failure'] as const)
+        if (outcome !== labels.outcome) businessOps.labels({ ...labels, outcome } as never);
+    }),
+  );
   const businessDuration = histogram({
     name: METRIC_NAMES.businessOperationDuration,
     help: 'Duration of business operations that reported durationMs.',
@@ -233,7 +251,7 @@ export function createMetrics(options: MetricsOptions = {}): MetricsHandle {
       try {
         const outcome =
           attributes?.success === true ? 'success' : attributes?.success === false ? 'failure' : 'unknown';
-        const labels = { operation, tenant_id: tenantId ?? currentTenant() ?? '', outcome };
+        const labels = { operation, tenant_id: tenantId || currentTenant() || '', outcome };
         businessOps.inc(labels);
         const ms = attributes?.durationMs;
         if (ms !== undefined) businessDuration.observe(labels, ms / 1000);

@@ -184,8 +184,9 @@ describe('recordBusinessOperation', () => {
   it('takes the tenant from the current context and bounds invalid or excess tenant ids', async () => {
     runWithTenant('initech', () => metrics.recordBusinessOperation('login'));
     metrics.recordBusinessOperation('login', 'NOT A TENANT'); // rejected: invalid id
-    // rejected: no tenant in context, and the negative duration is dropped
+    // outside any tenant: its own value, not a rejection; the negative duration is dropped
     metrics.recordBusinessOperation('login', undefined, { durationMs: -5 });
+    metrics.recordBusinessOperation('login', '', { success: true });
     for (let i = 0; i < 150; i++) metrics.recordBusinessOperation('login', `tenant-${i}`, { success: true });
 
     const { body } = await metrics.collect();
@@ -193,17 +194,39 @@ describe('recordBusinessOperation', () => {
     expect(body).toContain(
       'autoweave_business_operations_total{operation="login",tenant_id="initech",outcome="unknown"} 1\n',
     );
+    expect(body).toContain(
+      'autoweave_business_operations_total{operation="login",tenant_id="__none__",outcome="unknown"} 1\n',
+    );
+    expect(body).toContain(
+      'autoweave_business_operations_total{operation="login",tenant_id="__none__",outcome="success"} 1\n',
+    );
     const tenants = new Set(
       lines(body, 'autoweave_business_operations_total').map((l) => /tenant_id="([^"]*)"/.exec(l)?.[1]),
     );
-    expect(tenants.size).toBe(101);
+    // initech and 99 generated ids fill the cap of 100; __none__ is outside it; the rest overflow
+    expect(tenants.size).toBe(102);
     expect(tenants.has('__overflow__')).toBe(true);
+    // NOT A TENANT and tenant-99 … tenant-149, each once: making zero series adds no rejections
     expect(body).toContain(
-      'autoweave_metrics_label_values_rejected_total{metric="autoweave_business_operations_total",label="tenant_id"} 53\n',
+      'autoweave_metrics_label_values_rejected_total{metric="autoweave_business_operations_total",label="tenant_id"} 52\n',
     );
     expect(body).toContain(
       'autoweave_metrics_observations_dropped_total{metric="autoweave_business_operation_duration_seconds",reason="invalid_value"} 1\n',
     );
+  });
+
+  it('makes the success and failure series of a new operation and tenant together, so the error ratio reads 0, not no data', async () => {
+    metrics.recordBusinessOperation('job', 'acme', { success: true });
+    metrics.recordBusinessOperation('job', 'acme', { success: true });
+    runWithTenant('globex', () => metrics.recordBusinessOperation('job', undefined, { success: false }));
+
+    const ops = lines((await metrics.collect()).body, 'autoweave_business_operations_total');
+    expect(ops.sort()).toEqual([
+      'autoweave_business_operations_total{operation="job",tenant_id="acme",outcome="failure"} 0',
+      'autoweave_business_operations_total{operation="job",tenant_id="acme",outcome="success"} 2',
+      'autoweave_business_operations_total{operation="job",tenant_id="globex",outcome="failure"} 1',
+      'autoweave_business_operations_total{operation="job",tenant_id="globex",outcome="success"} 0',
+    ]);
   });
 });
 

@@ -230,13 +230,25 @@ interface CounterSeries {
   exemplar: PromExemplar | null;
 }
 
+/**
+ * `onNewSeries` hears of each series made, with its bounded labels, after the lookup that made it
+ * has finished (so it may look series up itself).
+ */
 export function createCounter<L extends string>(
   config: CounterConfig<L>,
   ctx: InstrumentContext,
+  onNewSeries?: (labels: Readonly<Record<string, string>>) => void,
 ): MetricsCounter<L> {
   const defined = define('counter', config, ctx);
   const { name } = defined;
-  const table = seriesTable<CounterSeries>(defined, ctx, (labels) => ({ labels, value: 0, exemplar: null }));
+  const made: Readonly<Record<string, string>>[] = [];
+  const table = seriesTable<CounterSeries>(defined, ctx, (labels) => {
+    if (onNewSeries !== undefined) made.push(labels);
+    return { labels, value: 0, exemplar: null };
+  });
+  const announce = (): void => {
+    while (made.length > 0) onNewSeries?.(made.pop() as Readonly<Record<string, string>>);
+  };
   const exemplars = ctx.exemplars;
   const add = (series: CounterSeries, value: unknown): void => {
     if (!validIncrement(value)) return ctx.onDropped(name, 'invalid_value');
@@ -254,12 +266,14 @@ export function createCounter<L extends string>(
     inc(labels: LabelValues<L>, value: number = 1): void {
       try {
         add(table.lookup(labels), value);
+        if (made.length > 0) announce();
       } catch {
         ctx.onDropped(name, 'error');
       }
     },
     labels(labels) {
       const bound = boundSeries(table, labels);
+      if (made.length > 0) announce();
       return {
         inc(value: number = 1): void {
           try {

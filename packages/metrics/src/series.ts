@@ -4,6 +4,7 @@
 // Map was accepted by that label's guard before (guards never forget a value they accepted), so it
 // is used as is; anything else goes through the guard, which counts rejections.
 import {
+  NO_TENANT_LABEL_VALUE,
   OVERFLOW_LABEL_VALUE,
   TENANT_LABEL,
   createLabelGuard,
@@ -177,7 +178,11 @@ export class SeriesTable<S> {
     const name = this.names[i] as string;
     const guard = this.guards[i] as LabelGuard;
     const isTenant = name === TENANT_LABEL;
-    if (raw === undefined && isTenant) raw = currentTenant();
+    if (isTenant && (raw === undefined || raw === '')) {
+      // Outside any tenant: its own value, not the overflow bucket, and no rejection counted.
+      raw = currentTenant();
+      if (raw === undefined) return NO_TENANT_LABEL_VALUE;
+    }
     if (typeof raw === 'number' && Number.isFinite(raw)) raw = String(raw);
     // An invalid tenant id is as hostile as any other value: it goes to the overflow bucket.
     if (isTenant && typeof raw === 'string' && !isValidTenantId(raw)) raw = undefined;

@@ -12,6 +12,11 @@ export const TENANT_BAGGAGE_KEY = 'tenant.id';
 export const TENANT_ATTRIBUTE = 'tenant.id';
 /** The Prometheus and Loki label name for the tenant. */
 export const TENANT_LABEL = 'tenant_id';
+/**
+ * The `tenant_id` label value of telemetry recorded outside any tenant (background work, startup).
+ * `__` names are no valid tenant id, so no tenant can claim it.
+ */
+export const NO_TENANT_LABEL_VALUE = '__none__';
 
 const storage = new AsyncLocalStorage<string>();
 

@@ -3,6 +3,7 @@ export {
   TENANT_ATTRIBUTE,
   TENANT_BAGGAGE_KEY,
   TENANT_LABEL,
+  NO_TENANT_LABEL_VALUE,
   bindToTenant,
   currentTenant,
   currentTenantInfo,
