@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort, getRedis, startLokiPeer } from '@autoweave/test-utils';
 import { startPeerProcess } from './peer.js';
+import { median } from './harness.js';
 
 const DEMO_DIST = new URL('../../apps/demo-platform/dist/', import.meta.url);
 const LOAD_CLI = fileURLToPath(new URL('load/cli.js', DEMO_DIST));
@@ -141,14 +142,6 @@ export function processCpuUs(pid: number): number {
     throw new Error(`unreadable /proc/${pid}/stat: ${stat}`);
   return ((utime + stime) * 1e6) / ticksPerSecond();
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 async function load(url: string, seconds: number, rps: number, seed: number): Promise<LoadReport> {
   const { stdout } = await run(

@@ -39,6 +39,15 @@ const asyncLoop = (fn: () => unknown) => async () => {
   for (let i = 0; i < OPS_PER_SAMPLE; i++) await fn();
 };
 
+/** The median of `values` (the mean of the middle two for an even count). */
+export const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
 function medianUsPerOp(task: { result: unknown }): { us: number; samples: number } {
   const result = task.result as {
     state: string;

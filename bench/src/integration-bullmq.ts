@@ -10,6 +10,7 @@ import { startTracing } from '@autoweave/tracing';
 import { Queue, Worker, type Telemetry } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { Redis } from 'ioredis';
+import { median } from './harness.js';
 
 export interface BullmqThroughputOptions {
   /** Jobs per round. Default 2000. */
@@ -47,14 +48,6 @@ export interface BullmqThroughputResult {
   /** Spans the instrumented rounds recorded (sampled ones only). */
   readonly spansRecorded: number;
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 /** Runs the rounds and returns jobs per second (medians) for both modes. Needs a Redis (REDIS_URL or 127.0.0.1:6379). */
 export async function bullmqThroughput(

@@ -26,6 +26,7 @@ import { useAutoweaveGraphQL } from '@autoweave/integration-graphql';
 import { createMetrics } from '@autoweave/metrics';
 import { runWithTenant } from '@autoweave/tenant-isolation';
 import { startTracing } from '@autoweave/tracing';
+import { median } from './harness.js';
 
 /** The query every request sends: nested resolvers over a list, as a feed page would. */
 export const FEED_QUERY = /* GraphQL */ `
@@ -323,14 +324,6 @@ async function check(url: string): Promise<void> {
     throw new Error(`${url} answered ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
   }
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 export interface GraphqlThroughputOptions {
   /** Seconds per measurement. Default 5. */

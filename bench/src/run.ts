@@ -11,6 +11,7 @@ import { usbPairs } from './integration-usb.js';
 import { pluginPairs } from './integration-plugins.js';
 import { graphqlThroughput, type GraphqlThroughputResult } from './integration-graphql.js';
 import { bullmqThroughput, bullmqThroughputTable } from './integration-bullmq.js';
+import { demoOverhead, demoOverheadTable } from './demo-overhead.js';
 
 interface RssResult {
   spans: number;
@@ -99,6 +100,10 @@ async function main(): Promise<void> {
   const bullIo = await bullmqThroughput({ jobs: 1000, rounds: 5, processorMs: 5 });
   process.stderr.write(`ratio ${bullIo.ratio.toFixed(3)}\n`);
 
+  process.stderr.write('bench: the demo platform under demo:load, observability on and off … ');
+  const demo = await demoOverhead();
+  process.stderr.write(`CPU per request ratio ${demo.cpuRatio.toFixed(3)}\n`);
+
   const fmtDrops = (d: Record<string, number>) =>
     Object.entries(d)
       .filter(([, n]) => n > 0)
@@ -172,6 +177,10 @@ ${bullmqThroughputTable(bull)}
 A processor that waits 5 ms (a job doing I/O):
 
 ${bullmqThroughputTable(bullIo)}
+
+## The demo platform, observability on vs off (issue 6)
+
+${demoOverheadTable(demo)}
 `;
   const out = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
   writeFileSync(out, doc);
