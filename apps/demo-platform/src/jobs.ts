@@ -42,7 +42,6 @@ export interface JobsOptions {
 export interface Jobs {
   readonly queue: Queue<JobData>;
   readonly worker: Worker<JobData>;
-  readonly connection: Redis;
   enqueue(tenant: string, plugin: string, input: unknown): Promise<JobView>;
   /** The job if it exists and belongs to `tenant`; undefined otherwise (the two are not told apart). */
   find(tenant: string, id: string): Promise<JobView | undefined>;
@@ -56,12 +55,15 @@ export interface Jobs {
 const ATTEMPTS = 2;
 
 export function createJobs(options: JobsOptions): Jobs {
-  // BullMQ's worker needs maxRetriesPerRequest null: its blocking commands must wait out a Redis restart.
-  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  // The worker's connection waits out a Redis restart (BullMQ needs maxRetriesPerRequest null for
+  // its blocking commands); the API's fails fast, so a request during an outage gets an error, not a hang.
+  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  const apiConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
   connection.on('error', options.onRedisError);
+  apiConnection.on('error', options.onRedisError);
   const telemetry = options.telemetry === undefined ? {} : { telemetry: options.telemetry };
   const queue = new Queue<JobData>(QUEUE_NAME, {
-    connection,
+    connection: apiConnection,
     prefix: options.prefix,
     ...telemetry,
     defaultJobOptions: {
@@ -95,10 +97,12 @@ export function createJobs(options: JobsOptions): Jobs {
     traceId: job.data.traceId,
   });
 
+  const ping = async (timeoutMs: number): Promise<boolean> =>
+    (await within(apiConnection.ping(), timeoutMs).catch(() => TIMED_OUT)) === 'PONG';
+
   return {
     queue,
     worker,
-    connection,
     enqueue: async (tenant, plugin, input) => {
       const span = trace.getActiveSpan()?.spanContext();
       const traceId = span !== undefined && trace.isSpanContextValid(span) ? span.traceId : null;
@@ -111,32 +115,46 @@ export function createJobs(options: JobsOptions): Jobs {
       if (job === undefined || job.data?.tenant !== tenant) return undefined;
       return view(job);
     },
-    redisReady: async (timeoutMs = 1000) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        return await Promise.race([
-          connection.ping().then((pong) => pong === 'PONG'),
-          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-        ]);
-      } catch {
-        return false;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    redisReady: (timeoutMs = 1000) => ping(timeoutMs),
     close: async (timeoutMs = 30_000) => {
-      let timer: NodeJS.Timeout | undefined;
-      const drained = await Promise.race([
-        worker.close().then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-      ]);
-      clearTimeout(timer);
+      // Without Redis no running job can report its end anyway (BullMQ retries it once its lock
+      // expires), so there is little point waiting long for it.
+      const redisUp = await ping(1000);
+      const drained =
+        (await within(
+          worker.close().catch(() => undefined),
+          redisUp ? timeoutMs : 5000,
+        )) !== TIMED_OUT;
       // Forced: the jobs still running keep their Redis lock until it expires, then BullMQ's stalled
       // check hands them to the next worker, so they are retried, not lost.
-      if (!drained) await worker.close(true);
-      await queue.close();
-      await connection.quit().catch(() => connection.disconnect());
+      if (!drained)
+        await within(
+          worker.close(true).catch(() => undefined),
+          5000,
+        );
+      await within(
+        queue.close().catch(() => undefined),
+        5000,
+      );
+      for (const c of [connection, apiConnection]) {
+        if ((await within(c.quit(), 2000).catch(() => TIMED_OUT)) === TIMED_OUT) c.disconnect();
+      }
       return { drained };
     },
   };
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** `promise`'s value, or TIMED_OUT after `ms` (the promise is left to settle on its own). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<typeof TIMED_OUT>((r) => (timer = setTimeout(() => r(TIMED_OUT), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

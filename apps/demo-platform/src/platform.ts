@@ -179,6 +179,7 @@ async function start(
       plugins,
       slo: () => (obs.config.enableSlo ? obs.slo.snapshot() : undefined),
       onEnqueued: (tenant) => activity.count(tenant, 'jobs'),
+      onQueueError: (error) => logger.warn('queue call failed', { error: (error as Error).message }),
     }),
     plugins: [
       obs.graphqlPlugin({

@@ -2,7 +2,18 @@
 // resume when they return, and SIGTERM with jobs running must lose none of them.
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { getRedis, startLokiPeer, startOtlpPeer, type RedisForTests } from '@autoweave/test-utils';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  freePort,
+  getRedis,
+  spawnRedisServer,
+  startLokiPeer,
+  startOtlpPeer,
+  stopProcess,
+  type RedisForTests,
+} from '@autoweave/test-utils';
 import { DEMO_KEYS } from './demo-keys';
 import { QUEUE_NAME } from './jobs';
 import { eventually, startDemo, type DemoProcess } from './test/demo-process';
@@ -136,6 +147,45 @@ describe('demo platform resilience', () => {
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
       await connection.quit();
+    }
+  }, 180_000);
+
+  it('answers with a clear error while Redis is down, reports not ready, and recovers when it is back', async () => {
+    const port = await freePort();
+    const args = ['--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'demo-redis-'))];
+    let server = await spawnRedisServer(port, args);
+    const demo = await startDemo({ REDIS_URL: `redis://127.0.0.1:${port}`, AUTOWEAVE_USB: 'off' });
+    try {
+      await completed(demo, DEMO_KEYS.acme, (await run(demo, DEMO_KEYS.acme, 'echo')).id);
+
+      await stopProcess(server);
+      const during = await demo.gql(DEMO_KEYS.acme, RUN_PLUGIN, { name: 'echo' });
+      expect(during.body.errors?.[0]).toMatchObject({
+        message: 'the job queue is unavailable (Redis does not answer); try again shortly',
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
+      });
+      const ready = await demo.get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(JSON.parse(ready.text)).toMatchObject({
+        status: 'not_ready',
+        checks: { redis: { status: 'down' } },
+      });
+      expect((await demo.get('/healthz')).status).toBe(200);
+
+      server = await spawnRedisServer(port, args);
+      const job = await eventually(
+        'a plugin run to be accepted again',
+        async () => {
+          const { body } = await demo.gql(DEMO_KEYS.acme, RUN_PLUGIN, { name: 'echo' });
+          return body.errors === undefined ? (body.data?.runPlugin as { id: string }) : undefined;
+        },
+        40_000,
+      );
+      await completed(demo, DEMO_KEYS.acme, job.id);
+      expect((await demo.get('/readyz')).status).toBe(200);
+    } finally {
+      expect(await demo.stop('SIGTERM')).toBe(0);
+      await stopProcess(server);
     }
   }, 180_000);
 });

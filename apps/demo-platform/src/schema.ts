@@ -83,10 +83,30 @@ export interface SchemaDeps {
   readonly slo: () => SloSnapshot | undefined;
   /** Called for each job a tenant enqueues (per-tenant activity). */
   readonly onEnqueued?: (tenant: string) => void;
+  /** Told about queue calls that failed (Redis down); the client gets SERVICE_UNAVAILABLE. */
+  readonly onQueueError?: (error: unknown) => void;
 }
 
 /** Largest plugin input accepted, serialized; the job lives in Redis. */
 export const MAX_INPUT_BYTES = 64 * 1024;
+
+/**
+ * Redis trouble becomes an error the client can act on instead of an opaque internal one; the cause
+ * goes to the log (as originalError, yoga would mask the whole error).
+ */
+async function queueCall<T>(
+  call: () => Promise<T>,
+  onError: ((error: unknown) => void) | undefined,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    onError?.(error);
+    throw new GraphQLError('the job queue is unavailable (Redis does not answer); try again shortly', {
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    });
+  }
+}
 
 const JSONScalar = new GraphQLScalarType({
   name: 'JSON',
@@ -106,7 +126,7 @@ export function createDemoSchema(deps: SchemaDeps) {
         devices: () => deps.usb.devices(),
         plugins: () => deps.plugins(),
         job: async (_root: unknown, args: { id: string }, ctx: DemoContext) => {
-          const job = await deps.jobs.find(ctx.tenant, args.id);
+          const job = await queueCall(() => deps.jobs.find(ctx.tenant, args.id), deps.onQueueError);
           // The same answer for another tenant's job and for no job: ids reveal nothing.
           if (job === undefined) {
             throw new GraphQLError(`job ${args.id} not found`, { extensions: { code: 'NOT_FOUND' } });
@@ -137,7 +157,10 @@ export function createDemoSchema(deps: SchemaDeps) {
               extensions: { code: 'BAD_USER_INPUT' },
             });
           }
-          const job = await deps.jobs.enqueue(ctx.tenant, args.name, args.input ?? null);
+          const job = await queueCall(
+            () => deps.jobs.enqueue(ctx.tenant, args.name, args.input ?? null),
+            deps.onQueueError,
+          );
           deps.onEnqueued?.(ctx.tenant);
           return job;
         },
