@@ -181,6 +181,15 @@ describe('demo platform end to end', () => {
       productId: 22136,
       serial: expect.stringMatching(/^SIM/),
     });
+    // Simulated events say so in the logs, and their log lines belong to the event's span.
+    const attachedLog = demo
+      .logs()
+      .find((r) => r.message === 'USB device attached' && r.vendorId === 4660 && r.enumerated === false);
+    expect(attachedLog).toMatchObject({
+      simulated: true,
+      component: 'usb',
+      trace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
     await runAndWait(DEMO_KEYS.acme, 'flaky-fetch', {});
 
     const { status, text } = await demo.get('/metrics');
