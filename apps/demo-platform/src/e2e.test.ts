@@ -95,12 +95,14 @@ describe('demo platform end to end', () => {
     expect(done.traceId).toBe(job.traceId);
 
     const traceId = job.traceId as string;
+    // Every hop, since they end (and are exported) at different times.
+    const hops = [/^mutation RunPlugin$/, /^add plugin-runs/, /^process plugin-runs/, /^plugin\.execute$/];
     const spans = await eventually('the whole trace at the OTLP peer', () => {
       const inTrace = otlp.spans.filter((s) => s.traceId === traceId);
-      return inTrace.some((s) => s.name === 'plugin.execute') &&
-        inTrace.some((s) => s.kind.includes('SERVER') && s.attributes['http.request.method'] !== undefined)
-        ? inTrace
-        : undefined;
+      const complete =
+        hops.every((hop) => inTrace.some((s) => hop.test(s.name))) &&
+        inTrace.some((s) => s.kind.includes('SERVER') && s.attributes['http.request.method'] !== undefined);
+      return complete ? inTrace : undefined;
     });
 
     const http = spans.find(
@@ -144,7 +146,9 @@ describe('demo platform end to end', () => {
         .entries()
         .map((e) => ({ ...e, record: JSON.parse(e.line) as Record<string, unknown> }));
       const has = (traceId: string | null) =>
-        all.some((e) => e.record.trace_id === traceId && e.record.message === 'running plugin');
+        ['running plugin', 'plugin finished'].every((message) =>
+          all.some((e) => e.record.trace_id === traceId && e.record.message === message),
+        );
       return has(acme.job.traceId) && has(globex.job.traceId) ? all : undefined;
     });
     for (const [tenant, traceId] of [
