@@ -218,7 +218,7 @@ async function start(
     traces: () => obs.recentTraces?.traces() ?? [],
     slo: () => (obs.config.enableSlo ? obs.slo.snapshot() : undefined),
     tenants: () => activity.list(),
-    telemetry: () => ({ ...obs.stats() }),
+    telemetry: () => obs.stats(),
     alerts: () => alerts.list(),
   });
 
