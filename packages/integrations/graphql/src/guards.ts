@@ -2,8 +2,12 @@
 // (which limit, its value, what was found) instead of armor's thrown "Syntax Error: …", and is counted by
 // rule, also when yoga answers a repeated document from its parse or validation cache.
 import type { Plugin } from '@envelop/core';
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ValidationContext } from 'graphql';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
 import { failureReporter, type ReportFailure } from './failures';
 import { instrumentsFor, type Instruments } from './instruments';
 import { checkLogger, resolveGuards, type ResolvedGuards } from './options';
@@ -42,56 +46,72 @@ function rejection(rule: GuardRule, max: number, armorError: GraphQLError | unde
   return error;
 }
 
-type ArmorConfig = NonNullable<Parameters<typeof EnvelopArmorPlugin>[0]>;
+type RejectCallback = (ctx: ValidationContext | null, err: GraphQLError) => void;
 
-function armorConfig(limits: ResolvedGuards): ArmorConfig {
-  // Validation rules report into the ValidationContext, so the document fails validation with our error
-  // and the other rules still run; armor's default would throw out of validate().
-  const report = (rule: GuardRule, max: number) => ({
-    enabled: true,
+/** Rules report into the ValidationContext, so the document fails validation with our error and the other rules still run; armor's default would throw out of validate(). */
+function reporting(
+  rule: GuardRule,
+  max: number,
+): {
+  exposeLimits: true;
+  propagateOnRejection: false;
+  onReject: RejectCallback[];
+} {
+  return {
     exposeLimits: true,
     propagateOnRejection: false,
-    onReject: [
-      (ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(rejection(rule, max, err)),
-    ],
-  });
-  const off = { enabled: false };
-  return {
-    maxDepth: limits.maxDepth === false ? off : { ...report('depth', limits.maxDepth), n: limits.maxDepth },
-    maxAliases:
-      limits.maxAliases === false ? off : { ...report('aliases', limits.maxAliases), n: limits.maxAliases },
-    costLimit:
-      limits.maxCost === false ? off : { ...report('cost', limits.maxCost), maxCost: limits.maxCost },
-    maxDirectives:
-      limits.maxDirectives === false
-        ? off
-        : { ...report('directives', limits.maxDirectives), n: limits.maxDirectives },
-    // Parsing has no context to report into: throwing our error from the callback ends the parse with it.
-    maxTokens:
-      limits.maxTokens === false
-        ? off
-        : {
-            enabled: true,
-            n: limits.maxTokens,
-            exposeLimits: true,
-            onReject: [
-              (_ctx: ValidationContext | null, err: GraphQLError) => {
-                throw rejection('tokens', limits.maxTokens as number, err);
-              },
-            ],
-          },
-    // An empty mask drops the hint entirely rather than leaving "[Suggestion hidden]" behind.
-    blockFieldSuggestion: { enabled: limits.blockFieldSuggestions, mask: '' },
+    onReject: [(ctx, err) => ctx?.reportError(rejection(rule, max, err))],
   };
 }
 
-/** The guards as one envelop plugin; `instruments` (when given) count the rejections. */
+/** The configured limits as validation rules, made once: every request adds the same rule objects. */
+function validationRules(limits: ResolvedGuards): ValidationRule[] {
+  // armor's envelop order (directives, aliases, cost, depth), so errors come in the same order as before
+  const rules: ValidationRule[] = [];
+  if (limits.maxDirectives !== false)
+    rules.push(
+      maxDirectivesRule({ ...reporting('directives', limits.maxDirectives), n: limits.maxDirectives }),
+    );
+  if (limits.maxAliases !== false)
+    rules.push(maxAliasesRule({ ...reporting('aliases', limits.maxAliases), n: limits.maxAliases }));
+  if (limits.maxCost !== false)
+    rules.push(costLimitRule({ ...reporting('cost', limits.maxCost), maxCost: limits.maxCost }));
+  if (limits.maxDepth !== false)
+    rules.push(maxDepthRule({ ...reporting('depth', limits.maxDepth), n: limits.maxDepth }));
+  return rules;
+}
+
+/** Parsing has no context to report into: throwing our error from the callback ends the parse with it. */
+function tokensPlugin(limits: ResolvedGuards): Plugin | undefined {
+  const max = limits.maxTokens;
+  if (max === false) return undefined;
+  return maxTokensPlugin<Record<string, unknown>>({
+    n: max,
+    exposeLimits: true,
+    onReject: [
+      (_ctx, err) => {
+        throw rejection('tokens', max, err);
+      },
+    ],
+  });
+}
+
+// graphql-js's "Did you mean …?" hints name fields the client did not ask for; dropped entirely
+// rather than leaving a "[Suggestion hidden]" placeholder behind.
+const SUGGESTION = /Did you mean ".+"\?/g;
+function withoutSuggestion<E extends Error>(error: E): E {
+  if (error instanceof GraphQLError && error.message.includes('Did you mean'))
+    error.message = error.message.replace(SUGGESTION, '').trim();
+  return error;
+}
+
 export function createGuardsPlugin(
   limits: ResolvedGuards,
   instruments: Instruments | undefined,
   reportFailure: ReportFailure,
 ): Plugin {
-  const armor = EnvelopArmorPlugin(armorConfig(limits));
+  const rules = validationRules(limits);
+  const tokens = tokensPlugin(limits);
   const count = (error: unknown): void => {
     if (instruments === undefined) return;
     try {
@@ -101,8 +121,12 @@ export function createGuardsPlugin(
       reportFailure('guard', err);
     }
   };
+  // One onValidate for every limit (armor's own plugin adds one hook per limit, each paid per request,
+  // although yoga's validation cache skips the rules themselves for a document seen before).
   return {
-    onPluginInit: (payload) => armor.onPluginInit?.(payload),
+    onPluginInit: ({ addPlugin }) => {
+      if (tokens !== undefined) addPlugin(tokens);
+    },
     instrumentation: {
       parse: (_payload, parse) => {
         try {
@@ -113,10 +137,13 @@ export function createGuardsPlugin(
         }
       },
     },
-    onValidate:
-      () =>
-      ({ result }) =>
-        result.forEach(count),
+    onValidate: ({ addValidationRule }) => {
+      for (const rule of rules) addValidationRule(rule);
+      return ({ valid, result, setResult }) => {
+        result.forEach(count);
+        if (!valid && limits.blockFieldSuggestions) setResult(result.map(withoutSuggestion));
+      };
+    },
   };
 }
 
