@@ -220,6 +220,12 @@ async function start(
     tenants: () => activity.list(),
     telemetry: () => obs.stats(),
     alerts: () => alerts.list(),
+    platform: () => ({
+      usbMode: usb.mode,
+      usbDetail: usb.describe(),
+      observability: config.observability ? 'on' : 'off',
+      samplingRate: config.samplingRate,
+    }),
   });
 
   let stopping = false;

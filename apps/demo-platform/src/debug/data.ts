@@ -2,7 +2,7 @@
 // the bounded, JSON-safe document GET /debug/data returns and the page renders.
 import type { RecentSpanNode, RecentTrace } from '@autoweave/tracing';
 import { summarizeSlos, type SloSummary } from './slo-summary';
-import type { ActiveAlert, DebugSources, TelemetryCounters, TenantActivity } from './types';
+import type { ActiveAlert, DebugSources, PlatformInfo, TelemetryCounters, TenantActivity } from './types';
 
 /** One span as a row of the waterfall: its depth in the tree and its offset from the trace start. */
 export interface DebugSpanRow {
@@ -58,6 +58,8 @@ export interface DebugData {
   telemetry: DebugTelemetryRow[];
   /** Firing alerts first, then resolved ones, newest first within each. */
   alerts: ActiveAlert[];
+  /** How the platform runs (USB mode first); null when the demo does not say. */
+  platform: PlatformInfo | null;
   /** Sources that threw, as `<source>: <message>`: the page shows them instead of failing. */
   errors: string[];
 }
@@ -223,6 +225,7 @@ export function buildDebugData(
     tenants: read('tenants', () => [...sources.tenants()], []),
     telemetry: read('telemetry', () => shapeTelemetry(sources.telemetry()), []),
     alerts: read('alerts', () => sortAlerts(sources.alerts(), limits.maxAlerts), []),
+    platform: read('platform', () => sources.platform?.() ?? null, null),
     errors,
   };
 }

@@ -237,6 +237,26 @@ describe('GET /debug', () => {
     expect(page).toContain('<span class="tenant">acme</span>');
   });
 
+  it('labels a simulated USB source in the header, and says nothing when the demo does not tell', async () => {
+    const simulated = await serve(
+      sourcesWith({
+        platform: () => ({
+          usbMode: 'simulate',
+          usbDetail: 'sample devices <plugged> every 15 s',
+          observability: 'on',
+          samplingRate: 0.1,
+        }),
+      }),
+    );
+    const page = await (await fetch(`${simulated}/debug`)).text();
+    expect(page).toContain('<b class="sim">USB simulated</b> (AUTOWEAVE_USB=simulate, not real devices)');
+    expect(page).toContain('sample devices &lt;plugged&gt; every 15 s · observability on · sampling 10%');
+    const data = (await (await fetch(`${simulated}/debug/data`)).json()) as DebugData;
+    expect(data.platform?.usbMode).toBe('simulate');
+    const silent = await (await fetch(`${await serve(sourcesWith())}/debug`)).text();
+    expect(silent).toContain('<span id="platform"></span>');
+  });
+
   it('embeds render functions that stand alone and render what the server renders', async () => {
     const data = (await (await fetch(`${await serve(sourcesWith())}/debug/data`)).json()) as DebugData;
     // Evaluated in an empty context, as the browser sees them: a reference to an import would throw.

@@ -27,6 +27,8 @@ main > section.half { grid-column: auto; }
 @media (max-width: 900px) { main > section.half { grid-column: 1 / -1; } }
 h2 { font-size: 1rem; margin: 1.4rem 0 .5rem; }
 .muted { color: var(--muted); font-size: 12px; }
+#platform { font-size: 12px; }
+.sim { color: #b45309; }
 .tenant { background: var(--chip); border-radius: 3px; padding: 0 .35rem; font-size: 12px; }
 .badge.err { color: #fff; background: var(--err); border-radius: 3px; padding: 0 .3rem; font-size: 11px; }
 details.trace { border: 1px solid var(--line); border-radius: 4px; margin: .3rem 0; }
@@ -154,7 +156,7 @@ export function renderPage(data: DebugData, nonce: string): string {
 <style>${CSS}</style>
 </head>
 <body>
-<header><h1>AutoWeave demo · /debug</h1><span id="live" class="muted">rendered ${data.generatedAt}</span>
+<header><h1>AutoWeave demo · /debug</h1><span id="platform">${html.platform ?? ''}</span><span id="live" class="muted">rendered ${data.generatedAt}</span>
 <span class="muted">refreshes every 2 s · <a href="/debug/data">JSON</a> · <a href="/metrics">/metrics</a></span></header>
 <main>
 <div id="errors">${html.errors ?? ''}</div>

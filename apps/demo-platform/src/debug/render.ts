@@ -292,6 +292,26 @@ export function renderAlerts(data: DebugData): string {
   );
 }
 
+/** The header line on how the demo runs; a simulated USB source is labelled as such. */
+export function renderPlatform(data: DebugData): string {
+  const p = data.platform;
+  if (!p) return '';
+  const usb =
+    p.usbMode === 'simulate'
+      ? '<b class="sim">USB simulated</b> (AUTOWEAVE_USB=simulate, not real devices)'
+      : p.usbMode === 'off'
+        ? 'USB off'
+        : 'USB real (usb package)';
+  return (
+    usb +
+    ': ' +
+    esc(p.usbDetail) +
+    ' · observability ' +
+    esc(p.observability) +
+    (p.observability === 'on' ? ' · sampling ' + fmtPct(p.samplingRate, 0) : '')
+  );
+}
+
 export function renderErrors(data: DebugData): string {
   return data.errors.map((e) => '<p class="source-error">' + esc(e) + '</p>').join('');
 }
@@ -305,6 +325,7 @@ export function renderSections(data: DebugData): Record<string, string> {
     telemetry: renderTelemetry(data),
     alerts: renderAlerts(data),
     errors: renderErrors(data),
+    platform: renderPlatform(data),
   };
 }
 
@@ -322,5 +343,6 @@ export const RENDER_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   renderTelemetry,
   renderAlerts,
   renderErrors,
+  renderPlatform,
   renderSections,
 ];

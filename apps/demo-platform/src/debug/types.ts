@@ -43,6 +43,18 @@ export interface ActiveAlert {
   receivedAt: string;
 }
 
+/** How the demo runs, shown in the page header so a simulated USB source is never mistaken for hardware. */
+export interface PlatformInfo {
+  /** `AUTOWEAVE_USB`: `simulate` is the explicit, labelled simulation mode. */
+  readonly usbMode: 'auto' | 'off' | 'simulate';
+  /** One line on the USB side (e.g. "simulated: sample devices plugged in every 15 s", "unavailable: …"). */
+  readonly usbDetail: string;
+  /** `AUTOWEAVE_OBSERVABILITY`. */
+  readonly observability: 'on' | 'off';
+  /** The trace sampling rate, 0..1. */
+  readonly samplingRate: number;
+}
+
 /** Where the /debug page reads its data; each is called on every GET /debug/data. */
 export interface DebugSources {
   /** `RecentTraceBuffer.traces()` of @autoweave/tracing (newest first). */
@@ -54,4 +66,6 @@ export interface DebugSources {
   telemetry(): ObservabilityStats | TelemetryCounters | undefined;
   /** Alerts from the Alertmanager webhook. */
   alerts(): readonly ActiveAlert[];
+  /** How the platform runs; the header shows it. */
+  platform?(): PlatformInfo;
 }
