@@ -29,7 +29,7 @@ export class LoadArgsError extends Error {
   override name = 'LoadArgsError';
 }
 
-export const USAGE = `Usage: node apps/demo-platform/dist/load/cli.js [options]   (pnpm demo:load -- [options])
+export const USAGE = `Usage: node apps/demo-platform/dist/load/cli.js [options]   (pnpm demo:load [options])
 
 Drives a running demo with GraphQL queries, plugin runs and simulated USB events at a fixed rate.
 
@@ -100,7 +100,8 @@ export function parseLoadArgs(
   let values;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      // `pnpm demo:load -- --rps 5` hands the script a leading `--`: it separates nothing here
+      args: argv[0] === '--' ? argv.slice(1) : [...argv],
       strict: true,
       allowPositionals: false,
       options: {

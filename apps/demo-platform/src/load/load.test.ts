@@ -26,6 +26,13 @@ describe('parseLoadArgs', () => {
     expect(parseLoadArgs([], { PORT: '4100' }, KEYS)?.url).toBe('http://127.0.0.1:4100');
   });
 
+  it('takes the options after the `--` that pnpm and npm pass along', () => {
+    expect(parseLoadArgs(['--', '--rps', '5', '--duration', '2s'], {}, KEYS)).toMatchObject({
+      rps: 5,
+      durationMs: 2000,
+    });
+  });
+
   it('reads every flag', () => {
     const options = parseLoadArgs(
       [
