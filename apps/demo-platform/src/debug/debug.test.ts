@@ -249,8 +249,9 @@ describe('GET /debug', () => {
       }),
     );
     const page = await (await fetch(`${simulated}/debug`)).text();
-    expect(page).toContain('<b class="sim">USB simulated</b> (AUTOWEAVE_USB=simulate, not real devices)');
-    expect(page).toContain('sample devices &lt;plugged&gt; every 15 s · observability on · sampling 10%');
+    expect(page).toContain(
+      '<b class="sim">USB simulated</b>: sample devices &lt;plugged&gt; every 15 s · observability on · sampling 10%',
+    );
     const data = (await (await fetch(`${simulated}/debug/data`)).json()) as DebugData;
     expect(data.platform?.usbMode).toBe('simulate');
     const silent = await (await fetch(`${await serve(sourcesWith())}/debug`)).text();

@@ -297,11 +297,7 @@ export function renderPlatform(data: DebugData): string {
   const p = data.platform;
   if (!p) return '';
   const usb =
-    p.usbMode === 'simulate'
-      ? '<b class="sim">USB simulated</b> (AUTOWEAVE_USB=simulate, not real devices)'
-      : p.usbMode === 'off'
-        ? 'USB off'
-        : 'USB real (usb package)';
+    p.usbMode === 'simulate' ? '<b class="sim">USB simulated</b>' : p.usbMode === 'off' ? 'USB off' : 'USB';
   return (
     usb +
     ': ' +
