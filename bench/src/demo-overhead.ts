@@ -270,5 +270,10 @@ export function demoOverheadTable(result: DemoOverheadResult): string {
     `| **on (median)** | | ${result.on.requests} | | ${result.on.cpuUsPerRequest.toFixed(0)} | ${result.on.p95Ms.toFixed(1)} | |`,
     `| **off (median)** | | ${result.off.requests} | | ${result.off.cpuUsPerRequest.toFixed(0)} | ${result.off.p95Ms.toFixed(1)} | |`,
   ];
-  return `${lines.join('\n')}\n\nCPU per request on/off: **${result.cpuRatio.toFixed(3)}** (goal ≤ 1.03 at ${result.sampleRate * 100}% sampling); p95 on/off: **${result.p95Ratio.toFixed(3)}**.`;
+  const setup =
+    `${result.rps} requests/s (open loop, the demo:load mix) for ${result.seconds} s per demo per round, ` +
+    `${result.rounds} rounds in alternating order. on: ${result.sampleRate * 100}% sampling, spans over ` +
+    `OTLP/gRPC to a peer process, logs to a Loki peer (${result.lokiLines.toLocaleString('en')} lines), metrics ` +
+    `and SLOs; off: \`AUTOWEAVE_OBSERVABILITY=off\`, the same platform with every facade flag off.`;
+  return `${setup}\n\n${lines.join('\n')}\n\nCPU per request on/off: **${result.cpuRatio.toFixed(3)}** (goal ≤ 1.03 at ${result.sampleRate * 100}% sampling); p95 on/off: **${result.p95Ratio.toFixed(3)}**.`;
 }
