@@ -46,6 +46,10 @@ export interface BullmqThroughputResult {
   readonly baselineRounds: readonly number[];
   readonly instrumentedRounds: readonly number[];
   readonly bullmqOtelRounds: readonly number[];
+  /** Our telemetry alone (trace context and tenant, no job metrics): the like-for-like with bullmq-otel. */
+  readonly tracesJobsPerSec: number;
+  readonly tracesRatio: number;
+  readonly tracesRounds: readonly number[];
   /** BullMQ's telemetry interface with a no-op tracer and context manager: BullMQ's own share. */
   readonly noopJobsPerSec: number;
   readonly noopRatio: number;
@@ -104,17 +108,18 @@ export async function bullmqThroughput(
     },
   } as unknown as Telemetry;
 
-  type Mode = 'baseline' | 'autoweave' | 'bullmq-otel' | 'no-op';
+  type Mode = 'baseline' | 'autoweave' | 'autoweave-traces' | 'bullmq-otel' | 'no-op';
   const round = async (mode: Mode, index: number): Promise<number> => {
     const instrumented = mode === 'autoweave';
     const name = `aw-bench-${process.pid}-${index}-${mode}`;
-    const withTelemetry = instrumented
-      ? { telemetry }
-      : mode === 'bullmq-otel'
-        ? { telemetry: otel }
-        : mode === 'no-op'
-          ? { telemetry: noop }
-          : {};
+    const withTelemetry =
+      instrumented || mode === 'autoweave-traces'
+        ? { telemetry }
+        : mode === 'bullmq-otel'
+          ? { telemetry: otel }
+          : mode === 'no-op'
+            ? { telemetry: noop }
+            : {};
     const queue = new Queue(name, { connection: producer, ...withTelemetry });
     let completed = 0;
     let allDone = (): void => undefined;
@@ -149,8 +154,14 @@ export async function bullmqThroughput(
     return jobs / seconds;
   };
 
-  const byMode: Record<Mode, number[]> = { baseline: [], autoweave: [], 'bullmq-otel': [], 'no-op': [] };
-  const modes: Mode[] = ['baseline', 'autoweave', 'bullmq-otel', 'no-op'];
+  const byMode: Record<Mode, number[]> = {
+    baseline: [],
+    autoweave: [],
+    'autoweave-traces': [],
+    'bullmq-otel': [],
+    'no-op': [],
+  };
+  const modes: Mode[] = ['baseline', 'autoweave', 'autoweave-traces', 'bullmq-otel', 'no-op'];
   try {
     for (const [i, mode] of modes.entries()) await round(mode, -1 - i); // warm-up: JIT, Lua scripts loaded
     for (let r = 0; r < rounds; r++) {
@@ -174,6 +185,8 @@ export async function bullmqThroughput(
   const baselineJobsPerSec = median(baselineRounds);
   const instrumentedJobsPerSec = median(instrumentedRounds);
   const bullmqOtelJobsPerSec = median(bullmqOtelRounds);
+  const tracesRounds = byMode['autoweave-traces'];
+  const tracesJobsPerSec = median(tracesRounds);
   const noopRounds = byMode['no-op'];
   const noopJobsPerSec = median(noopRounds);
   return {
@@ -188,6 +201,9 @@ export async function bullmqThroughput(
     bullmqOtelJobsPerSec,
     ratio: instrumentedJobsPerSec / baselineJobsPerSec,
     bullmqOtelRatio: bullmqOtelJobsPerSec / baselineJobsPerSec,
+    tracesJobsPerSec,
+    tracesRatio: tracesJobsPerSec / baselineJobsPerSec,
+    tracesRounds,
     noopJobsPerSec,
     noopRatio: noopJobsPerSec / baselineJobsPerSec,
     noopRounds,
@@ -205,6 +221,7 @@ export function bullmqThroughputTable(result: BullmqThroughputResult): string {
 | --- | ---: | ---: | --- |
 | BullMQ alone | ${fmt(result.baselineJobsPerSec)} | 1 | ${result.baselineRounds.map(fmt).join(', ')} |
 | with @autoweave/integration-bullmq (traces, tenant, metrics) | ${fmt(result.instrumentedJobsPerSec)} | ${result.ratio.toFixed(3)} | ${result.instrumentedRounds.map(fmt).join(', ')} |
+| with @autoweave/integration-bullmq telemetry only (traces, tenant; no job metrics) | ${fmt(result.tracesJobsPerSec)} | ${result.tracesRatio.toFixed(3)} | ${result.tracesRounds.map(fmt).join(', ')} |
 | with bullmq-otel 2.0.1 (traces only) | ${fmt(result.bullmqOtelJobsPerSec)} | ${result.bullmqOtelRatio.toFixed(3)} | ${result.bullmqOtelRounds.map(fmt).join(', ')} |
 | BullMQ's telemetry interface with a no-op tracer (BullMQ's own share, the floor) | ${fmt(result.noopJobsPerSec)} | ${result.noopRatio.toFixed(3)} | ${result.noopRounds.map(fmt).join(', ')} |
 
