@@ -165,6 +165,12 @@ describe('job metadata', () => {
     }
   });
 
+  it('reads metadata with a raw control character in its baggage as JSON does: not at all', () => {
+    const metadata = `{"traceparent":"00-${TRACE_ID}-${SPAN_ID}-01","baggage":"tenant.id=acme\n"}`;
+    expect(() => JSON.parse(metadata) as unknown).toThrow();
+    expect(readCarrier(propagator, metadata)).toBeUndefined();
+  });
+
   it.each([
     ['an uppercase trace id', `{"traceparent":"00-${TRACE_ID.toUpperCase()}-${SPAN_ID}-01"}`],
     ['an all-zero span id', `{"traceparent":"00-${TRACE_ID}-0000000000000000-01"}`],

@@ -44,6 +44,8 @@ function isTraceParent00(header: string): boolean {
   return true;
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
+const NOT_PLAIN_JSON_TEXT = /["\\\u0000-\u001f]/;
 const METADATA_PREFIX = '{"traceparent":"';
 const METADATA_BAGGAGE = '","baggage":"';
 const TRACEPARENT_END = METADATA_PREFIX.length + 55;
@@ -58,7 +60,8 @@ function usualMetadata(metadata: string): [string, string | undefined] | undefin
   if (metadata.length === TRACEPARENT_END + 2 && metadata.endsWith('"}')) return [parent, undefined];
   if (!metadata.startsWith(METADATA_BAGGAGE, TRACEPARENT_END) || !metadata.endsWith('"}')) return undefined;
   const baggage = metadata.slice(TRACEPARENT_END + METADATA_BAGGAGE.length, -2);
-  return baggage.includes('"') || baggage.includes('\\') ? undefined : [parent, baggage];
+  // a quote, backslash or control character would need JSON's own reading: leave it to JSON.parse
+  return NOT_PLAIN_JSON_TEXT.test(baggage) ? undefined : [parent, baggage];
 }
 const ZERO_TRACE = /^0{32}$/;
 const ZERO_SPAN = /^0{16}$/;
