@@ -2,90 +2,14 @@
 // and encrypts the attributes a tenant marks sensitive under that tenant's own key.
 import { isIPv6 } from 'node:net';
 import { isPlausibleCardNumber } from './luhn';
-import type { AttributeRedactor, RedactionPolicy } from './policy-types';
-import { isEncryptedValue, type TenantCipher } from './tenant-cipher';
+import { DEFAULT_DENY_ATTRIBUTES, matches, NAME_CACHE_LIMIT, nameSet, normaliseName } from './redact-names';
+import { createPolicyLookup, NO_POLICY, type CompiledPolicy } from './redact-policy';
+import { REDACTION_MASKS, type RedactionCounts, type Redactor, type RedactorOptions } from './redact-types';
+import { isEncryptedValue } from './tenant-cipher';
 
-/** What the redactor replaced, as counted by `stats()`. */
-export type RedactionKind =
-  /** An e-mail address in a string. */
-  | 'email'
-  /** The credential after `Bearer` or `Basic`. */
-  | 'bearer'
-  /** A key with a known vendor prefix (Stripe, GitHub, Slack, AWS, Google, GitLab, npm, ours). */
-  | 'api_key'
-  /** A JSON Web Token. */
-  | 'jwt'
-  /** A payment card number (issuer prefix, length and Luhn check). */
-  | 'card'
-  /** An IPv4 or IPv6 address, for tenants whose policy sets `maskIps`. */
-  | 'ip'
-  /** The value of `password=…`, `token: …`, `Cookie: …` and the like, or the user:password of a URL. */
-  | 'secret'
-  /** An attribute on the deny lists. */
-  | 'denied'
-  /** A sensitive attribute replaced by its ciphertext. */
-  | 'encrypted'
-  /** A sensitive attribute masked because the tenant has no usable key. */
-  | 'sensitive'
-  /** A string cut to `maxStringLength`. */
-  | 'truncated'
-  /** A reference back to an enclosing object. */
-  | 'circular'
-  /** A value nested deeper than `maxDepth`. */
-  | 'depth'
-  /** A Buffer, typed array or ArrayBuffer. */
-  | 'binary'
-  /** A property whose getter (or proxy trap) threw. */
-  | 'unreadable'
-  /** Values beyond `maxValues` in one record or attribute map. */
-  | 'limit'
-  /** A whole record dropped or attribute map masked because redaction itself failed (e.g. `policyFor` threw). */
-  | 'failed';
-
-/** The text each kind of finding is replaced with. */
-export const REDACTION_MASKS = {
-  email: '[email]',
-  bearer: '[bearer]',
-  api_key: '[api-key]',
-  jwt: '[jwt]',
-  card: '[card]',
-  ip: '[ip]',
-  secret: '[redacted]',
-  denied: '[redacted]',
-  sensitive: '[sensitive]',
-  truncated: '…[truncated]',
-  circular: '[circular]',
-  depth: '[too deep]',
-  unreadable: '[unreadable]',
-  limit: '[too many values]',
-} as const;
-
-/**
- * Attribute names masked whatever their value (matched case-insensitively, ignoring `-`, `_`, `.`
- * and camelCase differences, and as the last words of a longer name: `http.request.header.authorization`,
- * `X-Api-Key`, `userPassword`).
- */
-export const DEFAULT_DENY_ATTRIBUTES: readonly string[] = Object.freeze([
-  'password',
-  'passwd',
-  'passphrase',
-  'secret',
-  'client_secret',
-  'authorization',
-  'proxy_authorization',
-  'cookie',
-  'set_cookie',
-  'api_key',
-  'apikey',
-  'token',
-  'access_token',
-  'refresh_token',
-  'id_token',
-  'private_key',
-  'secret_key',
-  'secret_access_key',
-  'credentials',
-]);
+export { DEFAULT_DENY_ATTRIBUTES } from './redact-names';
+export { REDACTION_MASKS } from './redact-types';
+export type { RedactableLogRecord, RedactionKind, Redactor, RedactorOptions } from './redact-types';
 
 /** Fields of a log record that the logging package always sets itself; the redactor leaves them alone. */
 const LOG_FIELDS_KEPT = new Set(['level', 'timestamp', 'service', 'environment', 'tenant_id']);
@@ -95,63 +19,6 @@ const LOG_FIELDS_KEPT = new Set(['level', 'timestamp', 'service', 'environment',
  */
 const LOG_FIELDS_HEX = new Set(['trace_id', 'span_id', 'trace_flags']);
 const HEX_ID = /^[0-9a-f]{2,32}$/;
-
-export interface RedactorOptions {
-  /** The tenant's redaction policy (IP masking, extra deny list, sensitive attributes). */
-  readonly policyFor?: (tenantId: string) => RedactionPolicy | undefined;
-  /** Attribute names masked for every tenant, added to `DEFAULT_DENY_ATTRIBUTES`. */
-  readonly denyAttributes?: readonly string[];
-  /** Start from `DEFAULT_DENY_ATTRIBUTES`. Default true; false keeps only `denyAttributes`. */
-  readonly defaultDenyAttributes?: boolean;
-  /** Encrypts the tenant's sensitive attributes; without it (or a key) they are masked. */
-  readonly cipher?: Pick<TenantCipher, 'encrypt' | 'canEncrypt'>;
-  /** Objects nested deeper than this are replaced by `[too deep]`. Default 8. */
-  readonly maxDepth?: number;
-  /** Longer strings are cut (at a word boundary) before scanning. Default 65 536. */
-  readonly maxStringLength?: number;
-  /** Most values (object entries and array items) visited in one record or map. Default 10 000. */
-  readonly maxValues?: number;
-}
-
-/** A log record as `@autoweave/logging` hands it to its `redact` hook. */
-export interface RedactableLogRecord {
-  level: string;
-  message: unknown;
-  [key: string]: unknown;
-}
-
-export interface Redactor extends AttributeRedactor {
-  /** `value` with every finding masked; IPs only when the tenant's policy says so. Never throws. */
-  redactString(value: string, tenantId?: string): string;
-  /**
-   * A redacted copy of an attribute map (span attributes, log metadata): denied names masked,
-   * sensitive names encrypted (or masked), every string and nested value scanned. Never throws.
-   */
-  redactAttributes(attributes: Readonly<Record<string, unknown>>, tenantId?: string): Record<string, unknown>;
-  /** Any value, redacted like an attribute value (objects and arrays come back as copies). Never throws. */
-  redactValue(value: unknown, tenantId?: string): unknown;
-  /**
-   * The `redact` hook of `@autoweave/logging`: redacts the record in place (tenant from its `tenant_id`)
-   * and returns it, or returns false (drop) if redaction itself failed. Never throws.
-   */
-  readonly logHook: (record: RedactableLogRecord) => RedactableLogRecord | false;
-  /** How many values were replaced, by kind, since creation. */
-  stats(): Readonly<Record<RedactionKind, number>>;
-}
-
-interface CompiledPolicy {
-  readonly maskIps: boolean;
-  readonly deny: NameSet | undefined;
-  readonly sensitive: NameSet | undefined;
-  /** Set when `policyFor` threw: values are masked rather than trusted to an unknown policy. */
-  readonly failClosed: boolean;
-}
-
-/** Attribute names, normalised, with a bounded cache of names already checked. */
-interface NameSet {
-  readonly entries: ReadonlySet<string>;
-  readonly cache: Map<string, boolean>;
-}
 
 interface Walk {
   readonly tenantId: string | undefined;
@@ -166,26 +33,7 @@ interface Walk {
   readonly raw: boolean;
 }
 
-const NAME_CACHE_LIMIT = 2048;
 const CLIP_DELIMITERS = ',;"\'<>()[]{}&';
-const NO_POLICY: CompiledPolicy = Object.freeze({
-  maskIps: false,
-  deny: undefined,
-  sensitive: undefined,
-  failClosed: false,
-});
-const MASK_IPS_ONLY: CompiledPolicy = Object.freeze({
-  maskIps: true,
-  deny: undefined,
-  sensitive: undefined,
-  failClosed: false,
-});
-const FAIL_CLOSED: CompiledPolicy = Object.freeze({
-  maskIps: true,
-  deny: undefined,
-  sensitive: undefined,
-  failClosed: true,
-});
 
 // Each alternative starts only where the previous character cannot continue the token, so every
 // token is scanned once from its start and no input makes the scan quadratic.
@@ -268,10 +116,9 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     ],
     'denyAttributes',
   );
-  const compiled = new WeakMap<RedactionPolicy, CompiledPolicy>();
   /** Keys as written out, once checked for findings (keys get the always-on string rules). */
   const keyCache = new Map<string, string>();
-  const counts: Record<RedactionKind, number> = {
+  const counts: RedactionCounts = {
     email: 0,
     bearer: 0,
     api_key: 0,
@@ -290,38 +137,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     limit: 0,
     failed: 0,
   };
-
-  const policyOf = (tenantId: string | undefined): CompiledPolicy => {
-    if (tenantId === undefined || policyFor === undefined) return NO_POLICY;
-    let policy: RedactionPolicy | undefined;
-    try {
-      policy = policyFor(tenantId);
-    } catch {
-      return FAIL_CLOSED;
-    }
-    if (policy === undefined || policy === null || typeof policy !== 'object') return NO_POLICY;
-    // Most policies only choose IP masking: no lists to compile, whatever object they come in.
-    if (policy.denyAttributes === undefined && policy.sensitiveAttributes === undefined) {
-      return policy.maskIps === true ? MASK_IPS_ONLY : NO_POLICY;
-    }
-    let result = compiled.get(policy);
-    if (result === undefined) {
-      try {
-        result = {
-          maskIps: policy.maskIps === true,
-          deny: policy.denyAttributes?.length ? nameSet(policy.denyAttributes, 'denyAttributes') : undefined,
-          sensitive: policy.sensitiveAttributes?.length
-            ? nameSet(policy.sensitiveAttributes, 'sensitiveAttributes')
-            : undefined,
-          failClosed: false,
-        };
-      } catch {
-        return FAIL_CLOSED;
-      }
-      compiled.set(policy, result);
-    }
-    return result;
-  };
+  const policyOf = createPolicyLookup(policyFor);
 
   // ---- strings -------------------------------------------------------------------------------
 
@@ -729,73 +545,6 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
     throw new RangeError(`createRedactor ${name} must be a positive integer, got ${String(value)}`);
   }
   return value;
-}
-
-/** Splits an attribute name into lowercase words: `X-Api-Key`, `api.key`, `apiKey`, `APIKey` → `…api`, `key`. */
-function nameWords(name: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const upper = c >= 65 && c <= 90;
-    const lower = (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
-    if (!upper && !lower) {
-      if (word !== '') words.push(word);
-      word = '';
-      continue;
-    }
-    if (upper && word !== '') {
-      const prev = name.charCodeAt(i - 1);
-      const next = i + 1 < name.length ? name.charCodeAt(i + 1) : 0;
-      const prevLower = (prev >= 97 && prev <= 122) || (prev >= 48 && prev <= 57);
-      const nextLower = next >= 97 && next <= 122;
-      // apiKey → api|Key ; APIKey → API|Key
-      if (prevLower || nextLower) {
-        words.push(word);
-        word = '';
-      }
-    }
-    word += upper ? String.fromCharCode(c + 32) : name[i];
-  }
-  if (word !== '') words.push(word);
-  return words;
-}
-
-function normaliseName(name: string): string {
-  return nameWords(name).join('');
-}
-
-function nameSet(names: readonly string[], field: string): NameSet {
-  if (!Array.isArray(names)) {
-    throw new TypeError(`${field} must be an array of attribute names, got ${typeof names}`);
-  }
-  const entries = new Set<string>();
-  for (const name of names) {
-    if (typeof name !== 'string' || name.trim() === '') {
-      throw new TypeError(`${field} entries must be non-empty strings, got ${JSON.stringify(name)}`);
-    }
-    entries.add(normaliseName(name));
-  }
-  return { entries, cache: new Map() };
-}
-
-/** True when `name`, or its last words (`http.request.header.authorization` → `authorization`), is in the set. */
-function matches(set: NameSet, name: string): boolean {
-  const cached = set.cache.get(name);
-  if (cached !== undefined) return cached;
-  const words = nameWords(name);
-  let suffix = '';
-  let found = false;
-  for (let i = words.length - 1; i >= 0; i--) {
-    suffix = words[i] + suffix;
-    if (set.entries.has(suffix)) {
-      found = true;
-      break;
-    }
-  }
-  if (set.cache.size >= NAME_CACHE_LIMIT) set.cache.clear();
-  set.cache.set(name, found);
-  return found;
 }
 
 /** `target[key] = value` as an own data property, even for a key named `__proto__`. */
