@@ -174,7 +174,7 @@ ${graphqlTable(gql)}
 
 ## BullMQ job throughput (issue 5)
 
-A trivial processor (the worst case: the job does nothing, so BullMQ's own ~150 µs per job is all there is):
+A trivial processor (the worst case: the job does nothing, so BullMQ's own work per job is all there is to compare with):
 
 ${bullmqThroughputTable(bull)}
 
