@@ -3,16 +3,11 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { Plugin } from '@envelop/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { GraphQLError } from 'graphql';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { runWithTenant } from '@autoweave/tenant-isolation';
-import { freePort } from '@autoweave/test-utils';
+import { freePort, recordSpans, type SpanRecorder } from '@autoweave/test-utils';
 
 export const typeDefs = /* GraphQL */ `
   type Query {
@@ -184,25 +179,18 @@ export async function serve(
   }
 }
 
-export interface TestTracing {
-  readonly provider: BasicTracerProvider;
-  readonly exporter: InMemorySpanExporter;
-  readonly spans: () => ReadableSpan[];
+export interface TestTracing extends SpanRecorder {
   readonly byName: (name: string) => ReadableSpan[];
   readonly reset: () => void;
-  readonly shutdown: () => Promise<void>;
 }
 
+/** test-utils' in-memory span recorder, plus lookups by name and a reset between cases. */
 export function testTracing(): TestTracing {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const recorder = recordSpans();
   return {
-    provider,
-    exporter,
-    spans: () => exporter.getFinishedSpans(),
-    byName: (name) => exporter.getFinishedSpans().filter((s) => s.name === name),
-    reset: () => exporter.reset(),
-    shutdown: () => provider.shutdown(),
+    ...recorder,
+    byName: (name) => recorder.spans().filter((s) => s.name === name),
+    reset: () => recorder.exporter.reset(),
   };
 }
 
