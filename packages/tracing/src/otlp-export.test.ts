@@ -52,6 +52,7 @@ describe('OTLP/gRPC export', () => {
       serviceVersion: '1.2.3',
       environment: 'test',
       endpoint: peer.url,
+      compression: 'gzip',
       batch: { scheduledDelayMillis: 50 },
     });
     if (previous === undefined) delete process.env.OTEL_RESOURCE_ATTRIBUTES;
@@ -96,7 +97,7 @@ describe('OTLP/gRPC export', () => {
     process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = peer.url;
     let tracing;
     try {
-      tracing = startTracing({ compression: 'none', batch: { scheduledDelayMillis: 50 } });
+      tracing = startTracing({ batch: { scheduledDelayMillis: 50 } });
     } finally {
       delete process.env.OTEL_SERVICE_NAME;
       delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
@@ -105,11 +106,58 @@ describe('OTLP/gRPC export', () => {
       tracing.withSpan('env-configured', () => undefined);
       const [span] = await peer.waitForSpans(1);
       expect(span?.resource['service.name']).toBe('env-named');
+      // Uncompressed unless asked: the OTLP exporter specification's default.
       expect(peer.requests[0]?.encoding).toBe('identity');
       expect(tracing.recentTraces).toBeUndefined();
     } finally {
       await tracing.shutdown();
     }
+  });
+
+  test('OTEL_EXPORTER_OTLP_COMPRESSION turns gzip on; the traces-specific variable and the option win over it', async () => {
+    const exportWith = async (env: Record<string, string>, options: { compression?: 'gzip' | 'none' }) => {
+      peer.clear();
+      Object.assign(process.env, env);
+      let tracing;
+      try {
+        tracing = startTracing({ endpoint: peer.url, batch: { scheduledDelayMillis: 50 }, ...options });
+      } finally {
+        for (const name of Object.keys(env)) delete process.env[name];
+      }
+      try {
+        tracing.withSpan('compressed?', () => undefined);
+        await peer.waitForSpans(1);
+        return peer.requests.map((r) => r.encoding);
+      } finally {
+        await tracing.shutdown();
+      }
+    };
+    expect(await exportWith({ OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' }, {})).toEqual(['gzip']);
+    expect(
+      await exportWith(
+        { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'none' },
+        {},
+      ),
+    ).toEqual(['identity']);
+    expect(await exportWith({ OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' }, { compression: 'none' })).toEqual([
+      'identity',
+    ]);
+  });
+
+  test('a bad compression setting names its source', () => {
+    process.env.OTEL_EXPORTER_OTLP_COMPRESSION = 'brotli';
+    try {
+      expect(() => startTracing({ endpoint: peer.url })).toThrow(
+        expect.objectContaining({
+          name: 'TracingConfigError',
+          field: 'OTEL_EXPORTER_OTLP_COMPRESSION',
+          message: expect.stringContaining(`'gzip' or 'none', got "brotli"`),
+        }),
+      );
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_COMPRESSION;
+    }
+    expect(() => startTracing({ compression: 'zstd' as 'gzip' })).toThrow(/compression must be/);
   });
 
   test('a hostile 1 MB attribute is truncated to the length limit and attributes are capped in count', async () => {

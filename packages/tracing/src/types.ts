@@ -55,7 +55,10 @@ export interface TracingOptions {
    * go only to the recent-trace buffer.
    */
   endpoint?: string;
-  /** OTLP request compression. Default `'gzip'`. */
+  /**
+   * OTLP request compression. Falls back to `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, then
+   * `OTEL_EXPORTER_OTLP_COMPRESSION`, then `'none'` (gzip costs about 10 µs of CPU per span).
+   */
   compression?: 'gzip' | 'none';
   /**
    * Fraction of new traces to sample, 0..1, used as `ParentBased(TraceIdRatio(rate))`: a span with
