@@ -163,6 +163,37 @@ describe('the /metrics handler', () => {
     expect((await checkMetrics((await metrics.collect()).body)).ok).toBe(true);
   });
 
+  it('gives each bucket the exemplar of its latest observation as spans alternate', async () => {
+    const latency = metrics.histogram({
+      name: 'autoweave_step_duration_seconds',
+      help: 'x',
+      labelNames: ['step'],
+      buckets: [1],
+    });
+    const tracer = trace.getTracer('test');
+    const observeIn = (name: string, ...values: number[]) =>
+      tracer.startActiveSpan(name, (span) => {
+        for (const v of values) latency.observe({ step: 'a' }, v);
+        span.end();
+        return span.spanContext();
+      });
+    const bucketLine = async () =>
+      (await metrics.collect('openmetrics')).body
+        .split('\n')
+        .find((l) => l.startsWith('autoweave_step_duration_seconds_bucket{le="1"'));
+
+    const first = observeIn('first', 0.1, 0.2);
+    expect(await bucketLine()).toContain(`{trace_id="${first.traceId}",span_id="${first.spanId}"} 0.2 `);
+    const second = observeIn('second', 0.3);
+    expect(await bucketLine()).toContain(`{trace_id="${second.traceId}",span_id="${second.spanId}"} 0.3 `);
+    expect(await bucketLine()).not.toContain(first.spanId);
+    // Back under the first span (a parent resumed after its child): its exemplar, with the new value.
+    context.with(trace.setSpanContext(context.active(), first), () => latency.observe({ step: 'a' }, 0.5));
+    expect(await bucketLine()).toContain(`{trace_id="${first.traceId}",span_id="${first.spanId}"} 0.5 `);
+    const third = observeIn('third', 0.4);
+    expect(await bucketLine()).toContain(`{trace_id="${third.traceId}",span_id="${third.spanId}"} 0.4 `);
+  });
+
   it('leaves exemplars out when no span is active', async () => {
     metrics.histogram({ name: 'autoweave_idle_duration_seconds', help: 'x' }).observe({}, 0.1);
     const reply = await get(server, { Accept: 'application/openmetrics-text' });

@@ -51,8 +51,8 @@ export interface InstrumentContext {
 /** An exemplar as prom-client reports it (seconds since the epoch as timestamp). */
 interface PromExemplar {
   readonly labelSet: Readonly<Record<string, string>>;
-  readonly value: number;
-  readonly timestamp: number;
+  value: number;
+  timestamp: number;
 }
 
 /** One sample as prom-client's `metric.get()` returns it. */
@@ -77,16 +77,37 @@ interface RegistryMetric {
 const traceApi = trace;
 const contextApi = context;
 
-/** The span context of the active sampled span, if any. */
-function sampledSpan(): SpanContext | undefined {
+// The last span context found valid, and its exemplar labels: a sampled request observes many
+// series under one span, and checking 48 hex digits plus a new label set each time cost more than
+// the observation itself. SDK span contexts are fixed once the span starts.
+let lastValid: SpanContext | undefined;
+let lastLabelSet: Readonly<Record<string, string>> = {};
+
+/** The exemplar labels of the active sampled span, if any. */
+function sampledSpanLabels(): Readonly<Record<string, string>> | undefined {
   const span = traceApi.getSpan(contextApi.active());
   if (span === undefined) return undefined;
   const ctx = span.spanContext();
-  return (ctx.traceFlags & TraceFlags.SAMPLED) !== 0 && isSpanContextValid(ctx) ? ctx : undefined;
+  if ((ctx.traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
+  if (ctx !== lastValid) {
+    if (!isSpanContextValid(ctx)) return undefined;
+    lastValid = ctx;
+    lastLabelSet = { trace_id: ctx.traceId, span_id: ctx.spanId };
+  }
+  return lastLabelSet;
 }
 
-function exemplarOf(ctx: SpanContext, value: number): PromExemplar {
-  return { labelSet: { trace_id: ctx.traceId, span_id: ctx.spanId }, value, timestamp: Date.now() / 1000 };
+/** `previous` updated in place when it is of the same span, else a new exemplar. */
+function exemplarOf(
+  previous: PromExemplar | null | undefined,
+  labelSet: Readonly<Record<string, string>>,
+  value: number,
+): PromExemplar {
+  const timestamp = Date.now() / 1000;
+  if (previous?.labelSet !== labelSet) return { labelSet, value, timestamp };
+  previous.value = value;
+  previous.timestamp = timestamp;
+  return previous;
 }
 
 /** Turns caller label values into bounded strings; never throws. */
@@ -254,8 +275,9 @@ export function createCounter<L extends string>(
     if (!validIncrement(value)) return ctx.onDropped(name, 'invalid_value');
     series.value += value;
     if (exemplars) {
-      const span = sampledSpan();
-      if (span !== undefined) series.exemplar = exemplarOf(span, value === 0 ? 1 : value);
+      const labelSet = sampledSpanLabels();
+      if (labelSet !== undefined)
+        series.exemplar = exemplarOf(series.exemplar, labelSet, value === 0 ? 1 : value);
     }
   };
   register(ctx, name, config.help, 'counter', table, () =>
@@ -392,10 +414,10 @@ export function createHistogram<L extends string>(
     series.sum += value;
     series.count++;
     if (exemplars) {
-      const span = sampledSpan();
-      if (span !== undefined) {
+      const labelSet = sampledSpanLabels();
+      if (labelSet !== undefined) {
         series.exemplars ??= new Array<PromExemplar | null>(bounds.length + 1).fill(null);
-        series.exemplars[i] = exemplarOf(span, value);
+        series.exemplars[i] = exemplarOf(series.exemplars[i], labelSet, value);
       }
     }
   };

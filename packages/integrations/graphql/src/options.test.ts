@@ -3,8 +3,11 @@
 import { envelop, useEngine, useSchema } from '@envelop/core';
 import { AlwaysOffSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { execute, parse, specifiedRules, subscribe, validate, type GraphQLSchema } from 'graphql';
+import { createSchema } from 'graphql-yoga';
 import { createMetrics, type MetricsHandle } from '@autoweave/metrics';
+import { useAsyncContext } from '@autoweave/test-utils';
 import { GraphQLOptionsError, METRICS, useAutoweaveGraphQL, type AutoweaveGraphQLOptions } from './index';
+import { TRIVIAL_RESOLVER_STREAK } from './resolvers';
 import {
   blogSchema,
   operationCount,
@@ -100,6 +103,96 @@ describe('resolvers', () => {
       'users.1.posts.0.author',
     ]);
     expect(sample(await exposition(), `${METRICS.resolverDuration}_count`, { field: 'Post.author' })).toBe(6);
+  });
+
+  it('stops tracing a field whose resolver keeps being trivial, and traces it again when it is not', async () => {
+    let slow = false;
+    const schema = createSchema({
+      typeDefs: 'type Query { label: String, later: String }',
+      resolvers: {
+        Query: {
+          label: () => {
+            // A sync resolver that starts doing real work (1 ms of CPU) is not trivial any more.
+            for (const until = performance.now() + (slow ? 1 : 0); performance.now() < until;);
+            return 'x';
+          },
+          later: () => Promise.resolve('y'),
+        },
+      },
+    });
+    const labelSpans = () => tracing.byName('graphql.resolve Query.label').length;
+    const run = async (server: TestServer, times: number) => {
+      for (let i = 0; i < times; i++) await server.query('{ label later }');
+    };
+    let calls = 0;
+    await serve(
+      useAutoweaveGraphQL({ tracerProvider: tracing.provider, metrics }),
+      { schema },
+      async (server) => {
+        // Until the label has had no span 3 times in a row; a call slowed by a GC pause on a busy
+        // machine restarts the streak, hence the loop rather than a fixed count.
+        let withoutSpan = 0;
+        while (withoutSpan < 3 && calls < 300) {
+          const before = labelSpans();
+          await run(server, 1);
+          calls++;
+          withoutSpan = labelSpans() === before ? withoutSpan + 1 : 0;
+        }
+        expect(withoutSpan).toBe(3);
+        expect(labelSpans()).toBeGreaterThanOrEqual(TRIVIAL_RESOLVER_STREAK);
+        // Only timed now, and counted as skipped on the operation span; the async field keeps its spans.
+        expect(tracing.byName('graphql.resolve Query.later')).toHaveLength(calls);
+        expect(tracing.byName('query').at(-1)?.attributes['autoweave.graphql.resolver_spans_skipped']).toBe(
+          1,
+        );
+        const spans = labelSpans();
+        slow = true;
+        await run(server, 2); // the slow call resets the streak, so the next call has a span again
+        calls += 2;
+        expect(labelSpans()).toBe(spans + 1);
+      },
+    );
+    expect(sample(await exposition(), `${METRICS.resolverDuration}_count`, { field: 'Query.label' })).toBe(
+      calls,
+    );
+
+    tracing.reset();
+    await serve(
+      useAutoweaveGraphQL({ tracerProvider: tracing.provider, metrics, traceTrivialResolvers: true }),
+      {
+        schema: createSchema({
+          typeDefs: 'type Query { label: String, later: String }',
+          resolvers: { Query: { label: () => 'x', later: () => 'y' } },
+        }),
+      },
+      (server) => run(server, TRIVIAL_RESOLVER_STREAK + 4),
+    );
+    expect(labelSpans()).toBe(TRIVIAL_RESOLVER_STREAK + 4);
+  });
+
+  it('gives resolver observations the exemplar of their own span, or of the nearest traced ancestor', async () => {
+    const stopContext = useAsyncContext(); // exemplars come from the active span
+    try {
+      await withServer({}, async (server) => {
+        await server.query(POSTS);
+      });
+    } finally {
+      stopContext();
+    }
+    const text = (await metrics.collect('openmetrics')).body;
+    const exemplarSpan = (field: string) =>
+      text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith(`${METRICS.resolverDuration}_bucket{`) &&
+            l.includes(`field="${field}"`) &&
+            l.includes('span_id'),
+        )
+        ?.match(/span_id="(\w+)"/)?.[1];
+    const spanId = (name: string) => tracing.byName(name)[0]?.spanContext().spanId;
+    expect(exemplarSpan('Query.user')).toBe(spanId('graphql.resolve Query.user'));
+    expect(exemplarSpan('User.posts')).toBe(spanId('graphql.resolve User.posts'));
   });
 
   it("times resolvers of sampled operations only, unless resolverMetrics: 'all'", async () => {

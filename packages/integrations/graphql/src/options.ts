@@ -40,6 +40,7 @@ export interface ResolvedOptions {
   readonly resolvers: ResolverTracing;
   readonly maxResolverSpans: number;
   readonly listItemSpans: 'first' | 'all';
+  readonly traceTrivialResolvers: boolean;
   readonly resolverMetrics: 'sampled' | 'all';
   readonly resolverFieldCap: number;
   readonly operationNames: { readonly allow: readonly string[]; readonly cap: number };
@@ -175,6 +176,7 @@ export function resolveOptions(options: AutoweaveGraphQLOptions): ResolvedOption
       'sampled',
     ),
     listItemSpans: oneOf('listItemSpans', options.listItemSpans, ['first', 'all'] as const, 'first'),
+    traceTrivialResolvers: flag('traceTrivialResolvers', options.traceTrivialResolvers, false),
     resolverFieldCap: count('resolverFieldCap', options.resolverFieldCap, 200, 0),
     operationNames: resolveOperationNames(options.operationNames),
     includeDocument: flag('includeDocument', options.includeDocument, false),

@@ -79,6 +79,7 @@ export function useAutoweaveGraphQL(options: AutoweaveGraphQLOptions = {}): Auto
     fields: createLabelGuard({ cap: config.resolverFieldCap }),
     maxSpans: config.maxResolverSpans,
     firstListItemOnly: config.listItemSpans === 'first',
+    traceTrivial: config.traceTrivialResolvers,
     timeAll: config.resolverMetrics === 'all',
     reportFailure,
   });

@@ -1,9 +1,19 @@
 // Wraps the schema's field resolvers once, when the schema is set: a resolver of a sampled operation gets
 // a child span (parented to the nearest traced ancestor field) and a duration observation (every
-// operation's, with `resolverMetrics: 'all'`). A resolver
-// that returns an Error ends its span with ERROR status, like one that throws. Outside our operations
-// (another server sharing the schema) the wrapper only forwards the call.
-import { SpanKind, SpanStatusCode, context, trace, type Span, type Tracer } from '@opentelemetry/api';
+// operation's, with `resolverMetrics: 'all'`). A field whose resolver has lately been trivial (returned
+// a value, not a promise, in well under a millisecond) is only timed: its span would cost the app more
+// than the resolver and show nothing the parent's does not. A resolver that returns an Error ends its
+// span with ERROR status, like one that throws. Outside our operations (another server sharing the
+// schema) the wrapper only forwards the call.
+import {
+  SpanKind,
+  SpanStatusCode,
+  context,
+  trace,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import {
   defaultFieldResolver,
   isIntrospectionType,
@@ -24,6 +34,11 @@ import type { ResolverTracing } from './types';
 type Resolver = GraphQLFieldResolver<unknown, unknown, Record<string, unknown>>;
 type Path = GraphQLResolveInfo['path'];
 
+/** A call is trivial when it returns a value (not a promise, not an Error) in less than this. */
+export const TRIVIAL_RESOLVER_MS = 0.1;
+/** Consecutive trivial calls after which a field gets no span until a call is not trivial. */
+export const TRIVIAL_RESOLVER_STREAK = 16;
+
 interface FieldEntry {
   readonly spanName: string;
   readonly fieldName: string;
@@ -33,6 +48,8 @@ interface FieldEntry {
   readonly label: string;
   /** Bound once, on the first observation, so unused fields create no series. */
   series: BoundHistogram | undefined;
+  /** Consecutive timed calls that were trivial; from `TRIVIAL_RESOLVER_STREAK` on, no span. */
+  trivialStreak: number;
 }
 
 interface Wrapped {
@@ -49,6 +66,8 @@ export interface ResolverConfig {
   readonly fields: LabelGuard;
   readonly maxSpans: number;
   readonly firstListItemOnly: boolean;
+  /** Spans for trivial resolvers too. */
+  readonly traceTrivial: boolean;
   /** Time resolvers of every operation, not only of sampled ones. */
   readonly timeAll: boolean;
   readonly reportFailure: ReportFailure;
@@ -108,6 +127,7 @@ export class ResolverInstrumentation {
           returnType: String(field.type),
           label: this.config.fields.bound(key),
           series: undefined,
+          trivialStreak: 0,
         };
         const wrapper = this.wrapper(entry, original ?? defaultFieldResolver);
         field.resolve = wrapper;
@@ -145,31 +165,33 @@ export class ResolverInstrumentation {
     ctx: unknown,
     info: GraphQLResolveInfo,
   ): unknown {
-    const start = performance.now();
     const span = op.recording ? this.startSpan(op, entry, info) : undefined;
+    const within = span === undefined ? undefined : trace.setSpan(context.active(), span);
+    // Started after the span, so the resolver's duration (and whether it was trivial) leaves our cost out.
+    const start = performance.now();
     let result: unknown;
     try {
       result =
-        span === undefined
+        within === undefined
           ? original(source, args, ctx, info)
-          : context.with(trace.setSpan(context.active(), span), () => original(source, args, ctx, info));
+          : context.with(within, original, undefined, source, args, ctx, info);
     } catch (error) {
-      this.settle(entry, start, span, error, true);
+      this.settle(entry, start, span, within, error, true, false);
       throw error;
     }
     if (isPromiseLike(result)) {
       return result.then(
         (value) => {
-          this.settle(entry, start, span, value, false);
+          this.settle(entry, start, span, within, value, false, true);
           return value;
         },
         (error: unknown) => {
-          this.settle(entry, start, span, error, true);
+          this.settle(entry, start, span, within, error, true, true);
           throw error;
         },
       );
     }
-    this.settle(entry, start, span, result, false);
+    this.settle(entry, start, span, within, result, false, false);
     return result;
   }
 
@@ -177,6 +199,7 @@ export class ResolverInstrumentation {
     try {
       if (
         op.resolverSpans >= this.config.maxSpans ||
+        (!this.config.traceTrivial && entry.trivialStreak >= TRIVIAL_RESOLVER_STREAK) ||
         (this.config.firstListItemOnly && laterListItem(info.path))
       ) {
         op.skippedResolverSpans++;
@@ -213,18 +236,25 @@ export class ResolverInstrumentation {
     entry: FieldEntry,
     start: number,
     span: Span | undefined,
+    within: Context | undefined,
     value: unknown,
     thrown: boolean,
+    async: boolean,
   ): void {
     try {
+      const failed = thrown || value instanceof Error;
+      const ms = performance.now() - start;
+      entry.trivialStreak = failed || async || ms >= TRIVIAL_RESOLVER_MS ? 0 : entry.trivialStreak + 1;
       const instruments = this.config.instruments;
       if (instruments !== undefined) {
-        entry.series ??= instruments.resolverDuration.labels({ field: entry.label });
-        entry.series.observe((performance.now() - start) / 1000);
+        const series = (entry.series ??= instruments.resolverDuration.labels({ field: entry.label }));
+        // Observed with the resolver's own span active, so that is the exemplar's span.
+        if (within === undefined) series.observe(ms / 1000);
+        else context.with(within, () => series.observe(ms / 1000));
       }
       if (span === undefined) return;
       // graphql-js turns a returned Error into a field error just like a thrown one; so do we.
-      if (thrown || value instanceof Error) {
+      if (failed) {
         recordError(span, value);
         span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(value) });
       }

@@ -84,8 +84,9 @@ export interface AutoweaveGraphQLOptions {
   /**
    * Which operations observe `autoweave_graphql_resolver_duration_seconds`: `'sampled'` (default) only
    * those whose trace is sampled, so at 10% sampling resolvers cost nothing in nine operations of ten and
-   * every observation has a trace exemplar with the resolver's span; `'all'` every operation (exact
-   * counts, ~0.5-1.5 µs per resolver call). Without a sampling tracer provider use `'all'`.
+   * every observation has a trace exemplar (the resolver's span, or the nearest traced ancestor's);
+   * `'all'` every operation (exact counts, ~0.5-1.5 µs per resolver call). Without a sampling tracer
+   * provider use `'all'`.
    */
   readonly resolverMetrics?: 'sampled' | 'all';
   /** Resolver spans per operation; later resolvers are only counted on the operation span. Default 200. */
@@ -95,6 +96,14 @@ export interface AutoweaveGraphQLOptions {
    * list and only times the others, so a page of 50 posts costs the spans of one; `'all'` traces every item.
    */
   readonly listItemSpans?: 'first' | 'all';
+  /**
+   * Spans for trivial resolvers too. Default false: a field whose last 16 timed calls each returned a
+   * value (not a promise, not an Error) in under 0.1 ms is only timed, and counted in
+   * `autoweave.graphql.resolver_spans_skipped`; its next call that returns a promise, fails or takes
+   * longer gives it spans again. Such a span costs the application ~20 µs and shows nothing its parent's
+   * does not; spans a trivial resolver starts itself go under the nearest traced ancestor.
+   */
+  readonly traceTrivialResolvers?: boolean;
   /** Distinct `field` label values (`Type.field`) before `__overflow__`. Default 200. */
   readonly resolverFieldCap?: number;
   /** Operation names: an allow-list (array) or `{ allow?, cap? }`. Default `{ cap: 50 }`. */
