@@ -35,6 +35,7 @@ describe('createBullMQTelemetry options', () => {
       /internalSpans must be one of 'none', 'traced', 'all', got true/,
     ],
     ['captureJobResult', { captureJobResult: 'yes' }, /captureJobResult must be true or false/],
+    ['followParentSampling', { followParentSampling: 1 }, /followParentSampling must be true or false/],
     ['maxAttributeLength', { maxAttributeLength: 3 }, /maxAttributeLength must be an integer ≥ 16, got 3/],
     ['logger', { logger: { warn: () => undefined } }, /logger must have a error\(\) method/],
   ])('names %s and says what to pass', (field, options, says) => {

@@ -1,5 +1,10 @@
-import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { SpanKind, SpanStatusCode, TraceFlags, context, propagation, trace } from '@opentelemetry/api';
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { currentTenant, runWithTenant } from '@autoweave/tenant-isolation';
 import { Job, Queue, Worker, type Processor } from 'bullmq';
 import { createBullMQTelemetry, instrumentQueues } from './index';
@@ -98,6 +103,74 @@ describe('trace context through Redis', () => {
     expect(seen).toEqual([{ tenant: 'acme', traceId }]);
     // only the messaging spans by default
     expect(all.map((s) => s.name.split(' ')[0]).sort()).toEqual(['POST', 'add', 'process']);
+  });
+
+  it('makes no span under an unsampled parent, yet carries its trace, its decision and the tenant to the processor', async () => {
+    const unsampledRequest = {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.NONE,
+    };
+    const run = async (options: BullMQTelemetryOptions, provider = spans.provider) => {
+      const seen: { tenant: string | undefined; spanId: string | undefined; flags: number | undefined }[] =
+        [];
+      const name = uniqueQueue('unsampled');
+      const telemetry = createBullMQTelemetry({ tracerProvider: provider, ...options });
+      const queue = track(later, new Queue(name, { connection: redis(), telemetry }));
+      const worker = new Worker(
+        name,
+        () => {
+          const active = trace.getSpanContext(context.active());
+          seen.push({ tenant: currentTenant(), spanId: active?.spanId, flags: active?.traceFlags });
+          return Promise.resolve();
+        },
+        { connection: redis(), telemetry },
+      );
+      later(() => worker.close());
+      const job = await runWithTenant('acme', () =>
+        context.with(trace.setSpanContext(context.active(), unsampledRequest), () => queue.add('mail', {})),
+      );
+      await waitFor('the job', () => seen.length === 1);
+      const stored = await Job.fromId(queue, job.id as string);
+      return {
+        seen,
+        metadata: JSON.parse(stored?.opts.telemetry?.metadata ?? '{}') as Record<string, string>,
+      };
+    };
+
+    const followed = await run({});
+    // The producer wrote the request's own context: same trace, "not sampled", and the tenant.
+    expect(followed.metadata).toEqual({
+      traceparent: `00-${unsampledRequest.traceId}-${unsampledRequest.spanId}-00`,
+      baggage: 'tenant.id=acme',
+    });
+    expect(followed.seen).toEqual([
+      { tenant: 'acme', spanId: unsampledRequest.spanId, flags: TraceFlags.NONE },
+    ]);
+    expect(spans.spans()).toEqual([]);
+
+    // A sampler that records children of unsampled parents gets its spans with followParentSampling: false.
+    const alwaysOn = new BasicTracerProvider({
+      sampler: new AlwaysOnSampler(),
+      spanProcessors: [new SimpleSpanProcessor(spans.exporter)],
+    });
+    const own = await run({ followParentSampling: false }, alwaysOn);
+    expect(
+      spans
+        .spans()
+        .map((s) => s.name.split(' ')[0])
+        .sort(),
+    ).toEqual(['add', 'process']);
+    const producer = only(spans.spans(), 'add ');
+    expect(producer.parentSpanContext?.spanId).toBe(unsampledRequest.spanId);
+    expect(own.seen).toEqual([
+      {
+        tenant: 'acme',
+        spanId: only(spans.spans(), 'process ').spanContext().spanId,
+        flags: TraceFlags.SAMPLED,
+      },
+    ]);
+    await alwaysOn.shutdown();
   });
 
   it('keeps the job result off the span unless captureJobResult is set', async () => {

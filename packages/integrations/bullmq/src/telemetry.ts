@@ -5,6 +5,7 @@
 import {
   ROOT_CONTEXT,
   SpanKind,
+  TraceFlags,
   context,
   isSpanContextValid,
   trace,
@@ -73,6 +74,8 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
   optionalObject(what, 'logger', options.logger, ['warn', 'error']);
   const internalSpans =
     optionalChoice(what, 'internalSpans', options.internalSpans, INTERNAL_SPAN_MODES) ?? 'none';
+  const followParentSampling =
+    optionalBoolean(what, 'followParentSampling', options.followParentSampling) ?? true;
   const settings: SpanSettings = {
     captureJobResult: optionalBoolean(what, 'captureJobResult', options.captureJobResult) ?? false,
     maxAttributeLength: optionalInteger(what, 'maxAttributeLength', options.maxAttributeLength, 16) ?? 1024,
@@ -135,6 +138,9 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
       try {
         if (kind === SpanKind.INTERNAL && internalSpans === 'traced' && !hasParentSpan(parent))
           return PASS_THROUGH;
+        // Under an unsampled parent the job keeps that parent's context: its spans, if any, follow
+        // the parent's decision, and the metadata a producer writes still says "not sampled".
+        if (followParentSampling && hasUnsampledParent(parent)) return PASS_THROUGH;
         const span = tracer.startSpan(name, { kind, attributes: attributesOf(name) }, parent);
         // The tenant only on spans that are kept: nine in ten are not at 10% sampling, and the
         // samplers read the tenant from the context, not from the attributes.
@@ -211,6 +217,12 @@ export function createBullMQTelemetry(options: BullMQTelemetryOptions = {}): Bul
     contextManager,
     stats: () => ({ invalidMetadata, internalErrors }),
   };
+}
+
+/** True when `ctx` holds a valid span context whose trace is not sampled. */
+function hasUnsampledParent(ctx: Context): boolean {
+  const parent = trace.getSpanContext(ctx);
+  return parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === 0 && isSpanContextValid(parent);
 }
 
 /** True when `ctx` holds a valid span (an unrecorded placeholder does not count). */

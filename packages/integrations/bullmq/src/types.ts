@@ -25,6 +25,13 @@ export interface BullMQTelemetryOptions {
    * background loops, each a trace of its own every few seconds. Default `'none'`.
    */
   readonly internalSpans?: 'none' | 'traced' | 'all';
+  /**
+   * A job or add whose parent trace was not sampled gets no span of its own: the job runs in the
+   * parent's (unsampled) context, which is what a ParentBased sampler (the OpenTelemetry default, and
+   * `@autoweave/tracing`'s) decides anyway, without paying for a span nobody keeps. Set false when your
+   * sampler may record children of unsampled parents. Default true.
+   */
+  readonly followParentSampling?: boolean;
   /** Keep BullMQ's `bullmq.job.result` (the processor's JSON return value) on the `job completed` event. Default false. */
   readonly captureJobResult?: boolean;
   /** String attribute values longer than this are cut. Default 1024. */
