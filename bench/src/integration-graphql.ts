@@ -11,8 +11,10 @@
 //   instrumented  the same plus useAutoweaveGraphQL
 // `ratio` is instrumented / baseline: the plugin's own cost. `ratioToBare` adds the SDK's share. All
 // three run each request inside runWithTenant, as the platform's tenant middleware does. The servers
-// run with NODE_ENV=production (graphql-js skips its development checks; errors are masked). They are
-// measured in rotation, the rotation reversed every other round so drift cancels out; medians compared.
+// run with NODE_ENV=production (graphql-js skips its development checks; errors are masked). Each is
+// warmed up for 10 s (V8 was still speeding them up after 2), then they are measured in rotation, the
+// rotation reversed every other round; the ratios are medians of each round's own ratio, because this
+// machine's speed drifts by ±10% within a minute and a round's measurements are seconds apart.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -330,8 +332,10 @@ export interface GraphqlThroughputOptions {
   readonly seconds?: number;
   /** Concurrent autocannon connections. Default 10. */
   readonly connections?: number;
-  /** Measurements per server (rotation reversed every other round). Default 6. */
+  /** Measurements per server (rotation reversed every other round). Default 10. */
   readonly rounds?: number;
+  /** Unmeasured load on each server before the rounds. Default 10 s. */
+  readonly warmupSeconds?: number;
   /** Trace sampling of the instrumented server. Default 0.1. */
   readonly sampleRate?: number;
 }
@@ -348,20 +352,22 @@ export interface GraphqlThroughputResult {
   readonly baselineRps: number;
   /** The same server with useAutoweaveGraphQL. */
   readonly instrumentedRps: number;
-  /** instrumentedRps / baselineRps: the plugin's own cost; the target is >= 0.95. */
+  /** Median over rounds of the round's instrumented / baseline requests per second: the plugin's own cost; the target is >= 0.95. */
   readonly ratio: number;
   /** The same server with no OpenTelemetry SDK and no metrics at all. */
   readonly bareRps: number;
-  /** instrumentedRps / bareRps: the plugin plus the SDK's context manager. */
+  /** The same, instrumented / bare: the plugin plus the SDK's context manager. */
   readonly ratioToBare: number;
   readonly p99Ms: Readonly<Record<ServerKind, number>>;
   /** Median CPU time (user + system) the server process spent per request. */
   readonly cpuUsPerRequest: Readonly<Record<ServerKind, number>>;
   /**
-   * baseline / instrumented CPU per request: the throughput ratio the plugin allows when the server
-   * has its core to itself; steadier than `ratio` on a machine whose cores other work shares.
+   * Median over rounds of baseline / instrumented CPU per request: the throughput ratio the plugin
+   * allows when the server has its core to itself; steadier than `ratio`, as autocannon shares the cores.
    */
   readonly cpuRatio: number;
+  /** Median over rounds of instrumented - baseline CPU per request, µs. */
+  readonly addedCpuUs: number;
   /** Every measurement, in the order taken. */
   readonly rounds: readonly Measurement[];
   /** Spans the instrumented server exported over OTLP/gRPC to the collector stand-in. */
@@ -379,7 +385,8 @@ export async function graphqlThroughput(
 ): Promise<GraphqlThroughputResult> {
   const seconds = options.seconds ?? 5;
   const connections = options.connections ?? 10;
-  const rounds = options.rounds ?? 6;
+  const rounds = options.rounds ?? 10;
+  const warmupSeconds = options.warmupSeconds ?? 10;
   const sampleRate = options.sampleRate ?? 0.1;
   const collector = await startChild(['--sink']);
   const started: ChildProcessHandle[] = [collector];
@@ -391,7 +398,7 @@ export async function graphqlThroughput(
     }
     for (const mode of MODES) {
       await check(servers[mode].url);
-      await load(servers[mode].url, Math.min(2, seconds), connections); // JIT warm-up, not counted
+      await load(servers[mode].url, warmupSeconds, connections); // JIT warm-up, not counted
     }
     const taken: Measurement[] = [];
     for (let i = 0; i < rounds; i++) {
@@ -404,20 +411,32 @@ export async function graphqlThroughput(
     }
     const of = (mode: ServerKind, key: 'rps' | 'p99Ms' | 'cpuUsPerRequest') =>
       median(taken.filter((t) => t.mode === mode).map((t) => t[key]));
+    /** The median over rounds of f(round's measurement of a, of b). */
+    const paired = (a: ServerKind, b: ServerKind, f: (x: Measurement, y: Measurement) => number) => {
+      const values: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        const round = taken.slice(i * MODES.length, (i + 1) * MODES.length);
+        const x = round.find((t) => t.mode === a);
+        const y = round.find((t) => t.mode === b);
+        if (x !== undefined && y !== undefined) values.push(f(x, y));
+      }
+      return median(values);
+    };
     const spansExported = (await servers.instrumented.stop())['spansExported'] ?? 0;
     const received = await collector.stop();
     return {
       baselineRps: of('baseline', 'rps'),
       instrumentedRps: of('instrumented', 'rps'),
-      ratio: of('instrumented', 'rps') / of('baseline', 'rps'),
+      ratio: paired('instrumented', 'baseline', (i, b) => i.rps / b.rps),
       bareRps: of('bare', 'rps'),
-      ratioToBare: of('instrumented', 'rps') / of('bare', 'rps'),
+      ratioToBare: paired('instrumented', 'bare', (i, b) => i.rps / b.rps),
       cpuUsPerRequest: {
         bare: of('bare', 'cpuUsPerRequest'),
         baseline: of('baseline', 'cpuUsPerRequest'),
         instrumented: of('instrumented', 'cpuUsPerRequest'),
       },
-      cpuRatio: of('baseline', 'cpuUsPerRequest') / of('instrumented', 'cpuUsPerRequest'),
+      cpuRatio: paired('instrumented', 'baseline', (i, b) => b.cpuUsPerRequest / i.cpuUsPerRequest),
+      addedCpuUs: paired('instrumented', 'baseline', (i, b) => i.cpuUsPerRequest - b.cpuUsPerRequest),
       p99Ms: {
         bare: of('bare', 'p99Ms'),
         baseline: of('baseline', 'p99Ms'),
