@@ -22,6 +22,7 @@ import { errorCode, messageOf, recordErrors, type ErrorStage } from './errors';
 import type { ReportFailure } from './failures';
 import { ruleOf } from './guards';
 import type { Instruments } from './instruments';
+import type { BoundHistogram } from '@autoweave/metrics';
 import type { OperationOutcome, VariableAttributes } from './types';
 
 export type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown';
@@ -109,6 +110,13 @@ export class OperationTracker {
   // A frozen context falls back to the WeakMap.
   private readonly key = Symbol('autoweave.graphql.operation');
   private readonly frozen = new WeakMap<object, Operation>();
+  /**
+   * Operations whose span records and that have not finished: while there are none (most of the
+   * time at low sampling), a resolver wrapper needs not look its operation up.
+   */
+  recordingOperations = 0;
+  /** The operation-duration series by name, type and outcome, bound on first use. */
+  private readonly durationSeries = new Map<string, BoundHistogram>();
 
   constructor(private readonly config: TrackerConfig) {}
 
@@ -160,6 +168,7 @@ export class OperationTracker {
     const span = this.openSpan(op);
     if (span.isRecording()) {
       op.recording = true;
+      this.recordingOperations++;
       this.decorate(op, span, variables);
     }
     return span;
@@ -169,7 +178,10 @@ export class OperationTracker {
   finish(op: Operation, stage: ErrorStage, errors: readonly unknown[]): void {
     if (op.finished) return;
     op.finished = true;
-    op.recording = false;
+    if (op.recording) {
+      op.recording = false;
+      this.recordingOperations--;
+    }
     const outcome: OperationOutcome =
       errors.length === 0
         ? 'success'
@@ -215,10 +227,18 @@ export class OperationTracker {
     const instruments = this.config.instruments;
     if (instruments === undefined) return;
     try {
-      instruments.operationDuration.observe(
-        { operation_name: op.nameLabel, operation_type: op.type, outcome },
-        (performance.now() - op.start) / 1000,
-      );
+      // Bound once per name, type and outcome (the name is already bounded, so the map is too).
+      const key = `${op.nameLabel}\u0000${op.type}\u0000${outcome}`;
+      let series = this.durationSeries.get(key);
+      if (series === undefined) {
+        series = instruments.operationDuration.labels({
+          operation_name: op.nameLabel,
+          operation_type: op.type,
+          outcome,
+        });
+        this.durationSeries.set(key, series);
+      }
+      series.observe((performance.now() - op.start) / 1000);
       if (errors.length === 0) return;
       const byCode = new Map<string, number>();
       for (const error of errors) {

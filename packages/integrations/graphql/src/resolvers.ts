@@ -149,6 +149,8 @@ export class ResolverInstrumentation {
     const { tracker } = this.config;
     const timeAll = this.config.timeAll && this.config.instruments !== undefined;
     return (source, args, ctx, info) => {
+      // At low sampling no operation records most of the time: then there is nothing to look up.
+      if (!timeAll && tracker.recordingOperations === 0) return original(source, args, ctx, info);
       const op = tracker.lookup(ctx);
       // The common case at low sampling: an unsampled operation, nothing to record, just the call.
       if (op === undefined || (!op.recording && !timeAll)) return original(source, args, ctx, info);
