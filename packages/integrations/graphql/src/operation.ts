@@ -4,9 +4,12 @@
 import {
   INVALID_SPAN_CONTEXT,
   SpanKind,
+  TraceFlags,
   context,
+  isSpanContextValid,
   trace,
   type Attributes,
+  type Context,
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
@@ -65,6 +68,8 @@ export interface TrackerConfig {
   readonly instruments: Instruments | undefined;
   readonly names: LabelGuard;
   readonly includeDocument: boolean;
+  /** No span of its own for an operation under an unsampled parent. */
+  readonly followParentSampling: boolean;
   readonly variableAttributes: VariableAttributes | undefined;
   readonly redactor: AttributeRedactor | undefined;
   readonly reportFailure: ReportFailure;
@@ -85,6 +90,11 @@ function newOperation(): Operation {
     skippedResolverSpans: 0,
     spansByPath: undefined,
   };
+}
+
+function hasUnsampledParent(ctx: Context): boolean {
+  const parent = trace.getSpanContext(ctx);
+  return parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === 0 && isSpanContextValid(parent);
 }
 
 function isObject(value: unknown): value is object {
@@ -165,6 +175,11 @@ export class OperationTracker {
 
   /** Starts the operation's span when execute (or subscribe) begins; resolvers trace only if it records. */
   startSpan(op: Operation, variables: unknown): Span {
+    if (this.config.followParentSampling && hasUnsampledParent(context.active())) {
+      // What a ParentBased sampler decides anyway, without paying for a placeholder span.
+      op.span = NO_SPAN;
+      return NO_SPAN;
+    }
     const span = this.openSpan(op);
     if (span.isRecording()) {
       op.recording = true;

@@ -1,7 +1,13 @@
 // The options as behaviour: which resolvers are traced, the bounds on spans and label values, what a
 // bad option says, and what shutdown() takes away again.
 import { envelop, useEngine, useSchema } from '@envelop/core';
-import { AlwaysOffSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { ROOT_CONTEXT, TraceFlags, context, trace } from '@opentelemetry/api';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { execute, parse, specifiedRules, subscribe, validate, type GraphQLSchema } from 'graphql';
 import { createSchema } from 'graphql-yoga';
 import { createMetrics, type MetricsHandle } from '@autoweave/metrics';
@@ -281,17 +287,66 @@ describe('bad options', () => {
   });
 });
 
-describe('shutdown()', () => {
-  function envelopWith(schema: GraphQLSchema, plugins: ReturnType<typeof useAutoweaveGraphQL>[]) {
-    return envelop({
-      plugins: [
-        useEngine({ parse, validate, execute, subscribe, specifiedRules }),
-        useSchema(schema),
-        ...plugins,
-      ],
-    });
-  }
+function envelopWith(schema: GraphQLSchema, plugins: ReturnType<typeof useAutoweaveGraphQL>[]) {
+  return envelop({
+    plugins: [
+      useEngine({ parse, validate, execute, subscribe, specifiedRules }),
+      useSchema(schema),
+      ...plugins,
+    ],
+  });
+}
 
+describe('parent sampling', () => {
+  it('makes no operation span under an unsampled parent, unless followParentSampling: false', async () => {
+    const unsampled = {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.NONE,
+    };
+    // A sampler that records everything, so only the plugin's own choice can leave spans out.
+    const alwaysOn = new BasicTracerProvider({
+      sampler: new AlwaysOnSampler(),
+      spanProcessors: [new SimpleSpanProcessor(tracing.exporter)],
+    });
+    const stopContext = useAsyncContext();
+    const run = async (options: AutoweaveGraphQLOptions) => {
+      const plugin = useAutoweaveGraphQL({ tracerProvider: alwaysOn, metrics, ...options });
+      const {
+        parse: p,
+        validate: v,
+        execute: e,
+        contextFactory,
+        schema,
+      } = envelopWith(blogSchema(), [plugin])({});
+      const document = p('query Named { user(id: "1") { name } }');
+      expect(v(schema, document)).toEqual([]);
+      const result: unknown = await context.with(
+        trace.setSpanContext(ROOT_CONTEXT, unsampled),
+        async (): Promise<unknown> =>
+          (await e({ schema, document, contextValue: await contextFactory() })) as unknown,
+      );
+      await plugin.shutdown();
+      return result;
+    };
+    try {
+      expect(await run({})).toEqual({ data: { user: { name: 'Ada' } } });
+      expect(tracing.spans()).toEqual([]);
+      // still measured
+      expect(operationCount(await exposition(), 'Named', 'query', 'success')).toBe(1);
+
+      expect(await run({ followParentSampling: false })).toEqual({ data: { user: { name: 'Ada' } } });
+      const op = tracing.byName('query Named')[0];
+      expect(op?.parentSpanContext?.spanId).toBe(unsampled.spanId);
+      expect(tracing.byName('graphql.resolve Query.user')).toHaveLength(1);
+    } finally {
+      stopContext();
+      await alwaysOn.shutdown();
+    }
+  });
+});
+
+describe('shutdown()', () => {
   it('puts the original resolvers back and records nothing more', async () => {
     const schema = blogSchema();
     const fields = schema.getQueryType()?.getFields();

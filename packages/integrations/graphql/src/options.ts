@@ -41,6 +41,7 @@ export interface ResolvedOptions {
   readonly maxResolverSpans: number;
   readonly listItemSpans: 'first' | 'all';
   readonly traceTrivialResolvers: boolean;
+  readonly followParentSampling: boolean;
   readonly resolverMetrics: 'sampled' | 'all';
   readonly resolverFieldCap: number;
   readonly operationNames: { readonly allow: readonly string[]; readonly cap: number };
@@ -177,6 +178,7 @@ export function resolveOptions(options: AutoweaveGraphQLOptions): ResolvedOption
     ),
     listItemSpans: oneOf('listItemSpans', options.listItemSpans, ['first', 'all'] as const, 'first'),
     traceTrivialResolvers: flag('traceTrivialResolvers', options.traceTrivialResolvers, false),
+    followParentSampling: flag('followParentSampling', options.followParentSampling, true),
     resolverFieldCap: count('resolverFieldCap', options.resolverFieldCap, 200, 0),
     operationNames: resolveOperationNames(options.operationNames),
     includeDocument: flag('includeDocument', options.includeDocument, false),

@@ -64,6 +64,7 @@ export function useAutoweaveGraphQL(options: AutoweaveGraphQLOptions = {}): Auto
     instruments,
     names: createLabelGuard({ allow: [...allow, ANONYMOUS_OPERATION, UNPARSED_OPERATION], cap }),
     includeDocument: config.includeDocument,
+    followParentSampling: config.followParentSampling,
     variableAttributes: options.variableAttributes,
     redactor:
       config.includeDocument || options.variableAttributes !== undefined

@@ -104,6 +104,13 @@ export interface AutoweaveGraphQLOptions {
    * does not; spans a trivial resolver starts itself go under the nearest traced ancestor.
    */
   readonly traceTrivialResolvers?: boolean;
+  /**
+   * An operation under an unsampled parent span (an HTTP server span your sampler dropped) gets no span
+   * of its own and runs in the parent's context: what a ParentBased sampler (the OpenTelemetry default)
+   * decides anyway, without a placeholder span per operation. Set false when your sampler may record
+   * children of unsampled parents. Default true.
+   */
+  readonly followParentSampling?: boolean;
   /** Distinct `field` label values (`Type.field`) before `__overflow__`. Default 200. */
   readonly resolverFieldCap?: number;
   /** Operation names: an allow-list (array) or `{ allow?, cap? }`. Default `{ cap: 50 }`. */
