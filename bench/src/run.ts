@@ -200,7 +200,9 @@ exporters) put the difference, per request, at about: OpenTelemetry SDK 118 µs 
 \`Tracer.startSpan\` for the HTTP server span and GraphQL operation span every request gets,
 sampled or not, and the job spans), Node core 88 µs (stream writes, timers), BullMQ/ioredis 71 µs,
 the GraphQL plugin 57 µs, metrics 36 µs, the facade's HTTP middleware 34 µs, the BullMQ telemetry
-29 µs, the plugin instrumentation 11 µs.
+29 µs, the plugin instrumentation 11 µs. That profile predates the run above: since then a GraphQL
+operation or BullMQ job under an unsampled parent gets no span of its own (\`followParentSampling\`),
+and OTLP export is uncompressed by default.
 `;
   const out = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
   writeFileSync(out, doc);
