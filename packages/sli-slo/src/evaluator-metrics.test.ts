@@ -1,7 +1,8 @@
 import { createMetrics, type MetricsHandle } from '@autoweave/metrics';
 import { checkMetrics } from '@autoweave/test-utils';
 import { defineSlo } from './define';
-import { createSloEvaluator, type SloEvaluator } from './evaluator';
+import { createSloEvaluator } from './evaluator';
+import { type SloEvaluator } from './evaluator-types';
 import { publishSloMetrics } from './evaluator-metrics';
 
 const M = 60_000;

@@ -1,7 +1,7 @@
 // Publishes the in-process evaluator's view (SLI, error ratio, burn rate, budget left, alert states)
 // as OpenTelemetry observable instruments, read from a fresh snapshot at every collection (scrape).
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
-import type { SloEvaluator } from './evaluator';
+import type { SloEvaluator } from './evaluator-types';
 
 /**
  * The OpenTelemetry instrument names registered by {@link publishSloMetrics}, and (in the comments)

@@ -1,5 +1,6 @@
 import { OVERFLOW_LABEL_VALUE } from '@autoweave/tenant-isolation';
-import { createSloEvaluator, type SloAlertEvent, type SloEvaluator, type SloGroupStatus } from './evaluator';
+import { createSloEvaluator } from './evaluator';
+import { type SloAlertEvent, type SloEvaluator, type SloGroupStatus } from './evaluator-types';
 import { defineSlo } from './define';
 import type { SloDefinition, SloInput, SliInput } from './types';
 

@@ -23,20 +23,6 @@ import type {
   SloEvaluator,
 } from './evaluator-types';
 
-export type {
-  SloLabels,
-  SloAlertEvent,
-  SloAlertListener,
-  SloWindowStatus,
-  SloTierStatus,
-  SloGroupStatus,
-  SloStatus,
-  SloSnapshot,
-  SloEvaluatorOptions,
-  SloRecorder,
-  SloEvaluator,
-} from './evaluator-types';
-
 interface TierPlan {
   readonly name: string;
   readonly severity: 'page' | 'ticket';

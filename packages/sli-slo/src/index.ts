@@ -36,7 +36,7 @@ export type {
   SloStatus,
   SloTierStatus,
   SloWindowStatus,
-} from './evaluator';
+} from './evaluator-types';
 export { DEFAULT_BUCKETS_PER_WINDOW, planWindows } from './window-counts';
 export type { PlannedWindow, WindowPlan } from './window-counts';
 export { SloInstrumentError, sloCounter, sloHistogram } from './slo-instruments';

@@ -1,7 +1,8 @@
 import { createMetrics, type MetricsHandle } from '@autoweave/metrics';
 import { checkMetrics } from '@autoweave/test-utils';
 import { defineSlo } from './define';
-import { createSloEvaluator, type SloEvaluator, type SloWindowStatus } from './evaluator';
+import { createSloEvaluator } from './evaluator';
+import { type SloEvaluator, type SloWindowStatus } from './evaluator-types';
 import { SloInstrumentError, sloCounter, sloHistogram } from './slo-instruments';
 import type { SloDefinition, SloInput } from './types';
 

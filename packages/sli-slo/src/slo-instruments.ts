@@ -10,7 +10,7 @@ import type {
   CounterConfig,
 } from '@autoweave/metrics';
 import { bucketsFor } from './buckets';
-import type { SloEvaluator, SloRecorder } from './evaluator';
+import type { SloEvaluator, SloRecorder } from './evaluator-types';
 import type { CounterSelector, SloDefinition } from './types';
 
 type Evaluator = Pick<SloEvaluator, 'slos' | 'bind' | 'record' | 'recordLatency'>;
