@@ -36,3 +36,4 @@ export {
   type ReceivedSpan,
 } from './otlp-peer';
 export { recordSpans, useAsyncContext, type SpanRecorder } from './spans';
+export { inCaretRange, peersInForce, type PeerInForce } from './peers';

@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import type * as UsbPackage from 'usb';
+import { peersInForce } from '@autoweave/test-utils';
 import { createRealUsbSource, createUsbWatcher, type UsbLogger, type UsbModuleLike } from './index';
 
 // Checked by `tsc` (pnpm run typecheck): the real package's typings fit the structural types the
@@ -16,6 +16,10 @@ const fitsUsb: FitsUsb = true;
 const FIXTURE = join(__dirname, 'test-fixtures', 'real-usb-child.cjs');
 const DIST = join(__dirname, '..', 'dist', 'index.js');
 const hasUsbBus = existsSync('/sys/bus/usb/devices');
+// jest.config.js runs this suite on the pinned usb and on the lowest one the peer range admits; jest maps
+// `usb` to that copy here, and the child processes get its path.
+const [usbInForce] = peersInForce(join(__dirname, '..'));
+const USB_MODULE = require.resolve('usb');
 
 interface ChildResult {
   code: number | null;
@@ -32,7 +36,7 @@ function runChild(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FIXTURE, mode, String(runMs)], {
       cwd: join(__dirname, '..'),
-      env: { ...process.env, ...env },
+      env: { ...process.env, USB_MODULE, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -55,6 +59,15 @@ function runChild(
 const warnings = (r: ChildResult) => r.records.filter((x) => x.level === 'warn').map((x) => x.message);
 
 describe('the real usb package', () => {
+  it('runs on the usb version its jest project names, inside the peer range, in the children too', async () => {
+    expect(usbInForce?.name).toBe('usb');
+    expect(usbInForce?.inRange).toBe(true);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the copy jest maps `usb` to
+    expect((require('usb/package.json') as { version: string }).version).toBe(usbInForce?.version);
+    const result = await runChild('naive', 200);
+    expect(result.records[0]).toEqual({ usbVersion: usbInForce?.version });
+  });
+
   beforeAll(() => {
     if (!existsSync(DIST)) {
       throw new Error(
@@ -102,7 +115,7 @@ describe('the real usb package', () => {
     } else {
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('/sys/bus/usb/devices/ not found');
-      expect(result.records).toEqual([]);
+      expect(result.records).toEqual([{ usbVersion: usbInForce?.version }]); // and no "alive"
     }
   });
 
@@ -126,7 +139,8 @@ describe('the real usb package', () => {
   });
 
   it('reads only what usb@3 provides: a WebUSB class with getDevices and connect/disconnect listeners', () => {
-    const usb = createRequire(__filename)('usb') as UsbModuleLike;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the copy this jest project runs on
+    const usb = require('usb') as UsbModuleLike;
     const webusb = new usb.WebUSB({ allowAllDevices: true });
     expect(fitsUsb).toBe(true);
     const methods = ['getDevices', 'addEventListener', 'removeEventListener'];
