@@ -58,7 +58,18 @@ export interface BullmqThroughputResult {
   readonly noopRounds: readonly number[];
   /** Spans the instrumented rounds recorded (sampled ones only). */
   readonly spansRecorded: number;
+  /** CPU time (user + system) of this process per job, µs, by mode: medians over rounds. */
+  readonly cpuUsPerJob: Readonly<Record<BullmqMode, number>>;
+  /** Median over rounds of (instrumented − baseline) CPU per job, µs: what the telemetry costs each job. */
+  readonly addedCpuUsPerJob: number;
+  /** The same for the telemetry alone (no job metrics). */
+  readonly tracesAddedCpuUsPerJob: number;
 }
+
+export type BullmqMode = 'baseline' | 'autoweave' | 'autoweave-traces' | 'bullmq-otel' | 'no-op';
+
+/** Warm-up rounds per mode before the measured ones: the first rounds of each mode ran slower. */
+const WARMUP_ROUNDS = 3;
 
 /** Runs the rounds and returns jobs per second (medians) for both modes. Needs a Redis (REDIS_URL or 127.0.0.1:6379). */
 export async function bullmqThroughput(
@@ -110,10 +121,16 @@ export async function bullmqThroughput(
     },
   } as unknown as Telemetry;
 
-  type Mode = 'baseline' | 'autoweave' | 'autoweave-traces' | 'bullmq-otel' | 'no-op';
-  const round = async (mode: Mode, index: number): Promise<number> => {
+  type Mode = BullmqMode;
+  interface Round {
+    readonly jobsPerSec: number;
+    readonly cpuUsPerJob: number;
+  }
+  const round = async (mode: Mode): Promise<Round> => {
     const instrumented = mode === 'autoweave';
-    const name = `aw-bench-${process.pid}-${index}-${mode}`;
+    // One queue name per mode for the whole run, as an application's queues are long-lived: a new name
+    // each round would make every round bind new metric series (and exceed the queue-label allow list).
+    const name = `aw-bench-${process.pid}-${mode}`;
     const withTelemetry =
       instrumented || mode === 'autoweave-traces'
         ? { telemetry }
@@ -138,6 +155,7 @@ export async function bullmqThroughput(
       ? instrumentQueues({ queues: [queue], workers: [worker] }, { metrics })
       : undefined;
     await worker.waitUntilReady();
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     await runWithTenant('acme', async () => {
       for (let added = 0; added < jobs; added += addBatch) {
@@ -148,15 +166,16 @@ export async function bullmqThroughput(
     });
     await done;
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     if (instrumented) await metrics.collect(); // a scrape, as Prometheus would make (depth read included)
     await handle?.shutdown();
     await worker.close();
     await queue.obliterate({ force: true });
     await queue.close();
-    return jobs / seconds;
+    return { jobsPerSec: jobs / seconds, cpuUsPerJob: (cpu.user + cpu.system) / jobs };
   };
 
-  const byMode: Record<Mode, number[]> = {
+  const byMode: Record<Mode, Round[]> = {
     baseline: [],
     autoweave: [],
     'autoweave-traces': [],
@@ -165,12 +184,13 @@ export async function bullmqThroughput(
   };
   const modes: Mode[] = ['baseline', 'autoweave', 'autoweave-traces', 'bullmq-otel', 'no-op'];
   try {
-    for (const [i, mode] of modes.entries()) await round(mode, -1 - i); // warm-up: JIT, Lua scripts loaded
+    // warm-up: JIT, Lua scripts loaded
+    for (let w = 0; w < WARMUP_ROUNDS; w++) for (const mode of modes) await round(mode);
     for (let r = 0; r < rounds; r++) {
       // rotate which mode goes first, so drift on the machine falls on all of them
       for (let m = 0; m < modes.length; m++) {
         const mode = modes[(r + m) % modes.length] as Mode;
-        byMode[mode].push(await round(mode, r));
+        byMode[mode].push(await round(mode));
       }
     }
   } finally {
@@ -181,18 +201,23 @@ export async function bullmqThroughput(
   }
   const spansRecorded = tracing.stats().exported;
   await tracing.shutdown();
-  const baselineRounds = byMode.baseline;
+  const rate = (mode: Mode): number[] => byMode[mode].map((r) => r.jobsPerSec);
+  const cpuOf = (mode: Mode): number[] => byMode[mode].map((r) => r.cpuUsPerJob);
+  /** Median over rounds of the mode's CPU per job minus the same round's baseline. */
+  const pairedAdded = (mode: Mode): number =>
+    median(cpuOf(mode).map((cpu, r) => cpu - (cpuOf('baseline')[r] ?? Number.NaN)));
+  const baselineRounds = rate('baseline');
   /** Median over rounds of the mode's jobs/s ÷ the same round's baseline jobs/s. */
   const pairedRatio = (modeRounds: readonly number[]): number =>
     median(modeRounds.map((jps, r) => jps / (baselineRounds[r] ?? Number.NaN)));
-  const instrumentedRounds = byMode.autoweave;
-  const bullmqOtelRounds = byMode['bullmq-otel'];
+  const instrumentedRounds = rate('autoweave');
+  const bullmqOtelRounds = rate('bullmq-otel');
   const baselineJobsPerSec = median(baselineRounds);
   const instrumentedJobsPerSec = median(instrumentedRounds);
   const bullmqOtelJobsPerSec = median(bullmqOtelRounds);
-  const tracesRounds = byMode['autoweave-traces'];
+  const tracesRounds = rate('autoweave-traces');
   const tracesJobsPerSec = median(tracesRounds);
-  const noopRounds = byMode['no-op'];
+  const noopRounds = rate('no-op');
   const noopJobsPerSec = median(noopRounds);
   return {
     jobs,
@@ -216,19 +241,25 @@ export async function bullmqThroughput(
     instrumentedRounds,
     bullmqOtelRounds,
     spansRecorded,
+    cpuUsPerJob: Object.fromEntries(modes.map((mode) => [mode, median(cpuOf(mode))])) as Record<Mode, number>,
+    addedCpuUsPerJob: pairedAdded('autoweave'),
+    tracesAddedCpuUsPerJob: pairedAdded('autoweave-traces'),
   };
 }
 
 /** The result as a Markdown section for BENCHMARKS.md. */
 export function bullmqThroughputTable(result: BullmqThroughputResult): string {
   const fmt = (n: number) => Math.round(n).toLocaleString('en');
-  return `| mode | jobs/s (median of ${result.rounds}) | ÷ BullMQ alone (median of per-round ratios) | rounds |
-| --- | ---: | ---: | --- |
-| BullMQ alone | ${fmt(result.baselineJobsPerSec)} | 1 | ${result.baselineRounds.map(fmt).join(', ')} |
-| with @autoweave/integration-bullmq (traces, tenant, metrics) | ${fmt(result.instrumentedJobsPerSec)} | ${result.ratio.toFixed(3)} | ${result.instrumentedRounds.map(fmt).join(', ')} |
-| with @autoweave/integration-bullmq telemetry only (traces, tenant; no job metrics) | ${fmt(result.tracesJobsPerSec)} | ${result.tracesRatio.toFixed(3)} | ${result.tracesRounds.map(fmt).join(', ')} |
-| with bullmq-otel 2.0.1 (traces only) | ${fmt(result.bullmqOtelJobsPerSec)} | ${result.bullmqOtelRatio.toFixed(3)} | ${result.bullmqOtelRounds.map(fmt).join(', ')} |
-| BullMQ's telemetry interface with a no-op tracer (BullMQ's own share, the floor) | ${fmt(result.noopJobsPerSec)} | ${result.noopRatio.toFixed(3)} | ${result.noopRounds.map(fmt).join(', ')} |
+  const cpu = (mode: BullmqMode) => result.cpuUsPerJob[mode].toFixed(1);
+  return `| mode | jobs/s (median of ${result.rounds}) | ÷ BullMQ alone (median of per-round ratios) | CPU µs/job (producer + worker) | rounds |
+| --- | ---: | ---: | ---: | --- |
+| BullMQ alone | ${fmt(result.baselineJobsPerSec)} | 1 | ${cpu('baseline')} | ${result.baselineRounds.map(fmt).join(', ')} |
+| with @autoweave/integration-bullmq (traces, tenant, metrics) | ${fmt(result.instrumentedJobsPerSec)} | ${result.ratio.toFixed(3)} | ${cpu('autoweave')} | ${result.instrumentedRounds.map(fmt).join(', ')} |
+| with @autoweave/integration-bullmq telemetry only (traces, tenant; no job metrics) | ${fmt(result.tracesJobsPerSec)} | ${result.tracesRatio.toFixed(3)} | ${cpu('autoweave-traces')} | ${result.tracesRounds.map(fmt).join(', ')} |
+| with bullmq-otel 2.0.1 (traces only) | ${fmt(result.bullmqOtelJobsPerSec)} | ${result.bullmqOtelRatio.toFixed(3)} | ${cpu('bullmq-otel')} | ${result.bullmqOtelRounds.map(fmt).join(', ')} |
+| BullMQ's telemetry interface with a no-op tracer (BullMQ's own share, the floor) | ${fmt(result.noopJobsPerSec)} | ${result.noopRatio.toFixed(3)} | ${cpu('no-op')} | ${result.noopRounds.map(fmt).join(', ')} |
 
-Ratio ${result.ratio.toFixed(3)} (target ≥ 0.95; ${result.ratio >= 0.95 ? 'met' : '**not met**'}). ${result.jobs.toLocaleString('en')} jobs per round added one \`queue.add\` at a time (${result.concurrency} worker concurrency, ${result.processorMs > 0 ? `a ${result.processorMs} ms processor` : 'a trivial processor'}, one Redis at ${result.redis}); both traced modes sample ${result.sampleRate * 100}% into the in-process trace buffer (${result.spansRecorded.toLocaleString('en')} spans recorded in all; bullmq-otel also makes a span for each internal step: fetch, complete). The autoweave rounds also carry the tenant, count every job and scrape the queue depth once per round.`;
+Ratio ${result.ratio.toFixed(3)} (target ≥ 0.95; ${result.ratio >= 0.95 ? 'met' : '**not met**'}). ${result.jobs.toLocaleString('en')} jobs per round added one \`queue.add\` at a time (${result.concurrency} worker concurrency, ${result.processorMs > 0 ? `a ${result.processorMs} ms processor` : 'a trivial processor'}, one Redis at ${result.redis}); both traced modes sample ${result.sampleRate * 100}% into the in-process trace buffer (${result.spansRecorded.toLocaleString('en')} spans recorded in all; bullmq-otel also makes a span for each internal step: fetch, complete). The autoweave rounds also carry the tenant, count every job and scrape the queue depth once per round. Each mode had ${WARMUP_ROUNDS} unmeasured rounds first.
+
+CPU added per job, median of per-round differences to BullMQ alone (producer and worker in this one process; Redis's own CPU not included): **${result.addedCpuUsPerJob.toFixed(1)} µs** with job metrics, ${result.tracesAddedCpuUsPerJob.toFixed(1)} µs without. A processor that itself uses W µs of CPU per job keeps about (B + W) ÷ (B + W + ${result.addedCpuUsPerJob.toFixed(0)}) of its throughput, B being BullMQ's own ${result.cpuUsPerJob.baseline.toFixed(0)} µs: at least 0.95 once W ≥ ${Math.max(0, 19 * result.addedCpuUsPerJob - result.cpuUsPerJob.baseline).toFixed(0)} µs.`;
 }
