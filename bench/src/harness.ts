@@ -18,6 +18,11 @@ export interface Pair {
   readonly teardown?: () => void | Promise<void>;
   /** Runs the whole measurement inside some context (an active span, a tenant). */
   readonly around?: <T>(run: () => Promise<T>) => Promise<T>;
+  /**
+   * Time each operation on its own (runPerEventPair) rather than in samples of OPS_PER_SAMPLE: for
+   * budgets stated as the median operation. Synchronous operations only.
+   */
+  readonly perEvent?: boolean;
 }
 
 export interface PairResult {
@@ -60,30 +65,110 @@ function medianUsPerOp(task: { result: unknown }): { us: number; samples: number
   return { us: (result.latency.p50 * 1000) / OPS_PER_SAMPLE, samples: result.latency.samplesCount };
 }
 
-/** Runs baseline and instrumented alternately in one Bench (same process, same warm-up) and compares medians. */
+/** Rounds per pair: tinybench runs one task's samples, then the other's, so a pair is split into rounds. */
+export const ROUNDS_PER_PAIR = 6;
+
+/**
+ * Runs baseline and instrumented in alternating rounds (each round one Bench with both tasks, the order
+ * swapped every round), so drift on the machine and garbage one task leaves for the next fall on both
+ * sides; "added" is the median over rounds of the round's instrumented minus baseline median.
+ */
 export async function runPair(pair: Pair, timeMs = 1500): Promise<PairResult> {
   await pair.setup?.();
   try {
-    const bench = new Bench({ time: timeMs, warmupTime: 300 });
     const wrap = pair.async === true ? asyncLoop : loop;
-    bench.add(`${pair.name} (baseline)`, wrap(pair.baseline));
-    bench.add(`${pair.name} (instrumented)`, wrap(pair.instrumented));
-    await (pair.around ?? ((run) => run()))(() => bench.run());
-    const [base, inst] = bench.tasks;
-    if (base === undefined || inst === undefined) throw new Error('tinybench lost a task');
-    const b = medianUsPerOp(base);
-    const i = medianUsPerOp(inst);
-    const addedUs = i.us - b.us;
+    const baseline: number[] = [];
+    const instrumented: number[] = [];
+    const added: number[] = [];
+    let samples = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < ROUNDS_PER_PAIR; round++) {
+      const bench = new Bench({ time: timeMs / ROUNDS_PER_PAIR, warmupTime: round === 0 ? 300 : 50 });
+      const tasks: [string, () => unknown][] = [
+        [`${pair.name} (baseline)`, wrap(pair.baseline)],
+        [`${pair.name} (instrumented)`, wrap(pair.instrumented)],
+      ];
+      for (const [name, fn] of round % 2 === 0 ? tasks : [...tasks].reverse()) bench.add(name, fn);
+      await (pair.around ?? ((run) => run()))(() => bench.run());
+      const base = bench.getTask(`${pair.name} (baseline)`);
+      const inst = bench.getTask(`${pair.name} (instrumented)`);
+      if (base === undefined || inst === undefined) throw new Error('tinybench lost a task');
+      const b = medianUsPerOp(base);
+      const i = medianUsPerOp(inst);
+      baseline.push(b.us);
+      instrumented.push(i.us);
+      added.push(i.us - b.us);
+      samples = Math.min(samples, b.samples, i.samples);
+    }
+    const baselineUs = median(baseline);
+    const instrumentedUs = median(instrumented);
+    const addedUs = median(added);
     return {
       name: pair.name,
       budgetUs: pair.budgetUs,
-      baselineUs: b.us,
-      instrumentedUs: i.us,
+      baselineUs,
+      instrumentedUs,
       addedUs,
-      ratio: i.us / b.us,
-      samples: Math.min(b.samples, i.samples),
+      ratio: instrumentedUs / baselineUs,
+      samples,
       withinBudget: pair.budgetUs === undefined || addedUs <= pair.budgetUs,
     };
+  } finally {
+    await pair.teardown?.();
+  }
+}
+
+/** Operations timed per side by runPerEventPair, and the untimed warm-up before them. */
+export const TIMED_EVENTS = 200_000;
+const WARMUP_EVENTS = 20_000;
+/** The event loop gets a turn this often, so work the operations leave behind (span export) runs. */
+const EVENTS_PER_TURN = 1000;
+
+/**
+ * Times every operation on its own, baseline and instrumented one after the other (the order swapped
+ * each time), and compares the median operation of each side. The event loop gets a turn every
+ * EVENTS_PER_TURN operations, as in an app, so deferred work (a batch export) runs, but between timed
+ * operations: this is the cost on the operation's own path. runPair's rows include the deferred work.
+ */
+export async function runPerEventPair(pair: Pair): Promise<PairResult> {
+  await pair.setup?.();
+  try {
+    return await (pair.around ?? ((run) => run()))(async () => {
+      const base = new Float64Array(TIMED_EVENTS);
+      const inst = new Float64Array(TIMED_EVENTS);
+      const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+      for (let i = 0; i < WARMUP_EVENTS; i++) {
+        pair.baseline();
+        pair.instrumented();
+        if (i % EVENTS_PER_TURN === 0) await turn();
+      }
+      for (let i = 0; i < TIMED_EVENTS; i++) {
+        if (i % EVENTS_PER_TURN === 0) await turn();
+        const baseFirst = i % 2 === 0;
+        let t = performance.now();
+        if (baseFirst) pair.baseline();
+        else pair.instrumented();
+        const first = performance.now() - t;
+        t = performance.now();
+        if (baseFirst) pair.instrumented();
+        else pair.baseline();
+        const second = performance.now() - t;
+        base[i] = baseFirst ? first : second;
+        inst[i] = baseFirst ? second : first;
+      }
+      const baselineUs = median([...base]) * 1000;
+      const instrumentedUs = median([...inst]) * 1000;
+      const addedUs = instrumentedUs - baselineUs;
+      return {
+        name: pair.name,
+        budgetUs: pair.budgetUs,
+        baselineUs,
+        instrumentedUs,
+        addedUs,
+        ratio: instrumentedUs / baselineUs,
+        samples: TIMED_EVENTS,
+        withinBudget: pair.budgetUs === undefined || addedUs <= pair.budgetUs,
+      };
+    });
   } finally {
     await pair.teardown?.();
   }

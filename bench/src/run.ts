@@ -2,7 +2,17 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { machine, OPS_PER_SAMPLE, pairTable, runPair, type Pair, type PairResult } from './harness.js';
+import {
+  machine,
+  OPS_PER_SAMPLE,
+  pairTable,
+  ROUNDS_PER_PAIR,
+  TIMED_EVENTS,
+  runPair,
+  runPerEventPair,
+  type Pair,
+  type PairResult,
+} from './harness.js';
 import { signalPairs, type SpanNotes } from './signals.js';
 import { limitPairs } from './tenant-limits.js';
 import { redactionPairs } from './redaction.js';
@@ -49,7 +59,7 @@ async function runGroup(group: string, only: string | undefined): Promise<void> 
   const results: PairResult[] = [];
   for (const pair of make(notes).filter((p) => only === undefined || p.name.includes(only))) {
     process.stderr.write(`bench: ${pair.name} … `);
-    const result = await runPair(pair);
+    const result = pair.perEvent === true ? await runPerEventPair(pair) : await runPair(pair);
     results.push(result);
     process.stderr.write(`${result.addedUs.toFixed(3)} µs added\n`);
   }
@@ -116,9 +126,10 @@ async function main(): Promise<void> {
   const doc = `# Benchmarks
 
 Measured by \`pnpm bench\` (\`bench/src\`), on ${new Date().toISOString().slice(0, 10)}, on: ${machine()}.
-Each row runs the instrumented operation and the same code without instrumentation in one tinybench run
-(${OPS_PER_SAMPLE} operations per sample, medians), each group of rows in a fresh Node.js process; "added" is the difference of the medians, "ratio" is
-instrumented ÷ baseline. Budgets are the ones the issues set (2: signals, 3: tenant policies, 4: SLOs, 5: integrations). Figures move by up to ±50% between runs on this
+Each row runs the instrumented operation and the same code without instrumentation in ${ROUNDS_PER_PAIR} alternating tinybench
+rounds (${OPS_PER_SAMPLE} operations per sample, medians), each group of rows in a fresh Node.js process; "added" is the median over rounds of the
+difference of the medians, "ratio" is instrumented ÷ baseline. Rows named "median event" time each operation on its own instead,
+${TIMED_EVENTS.toLocaleString('en')} per side, alternating one by one, and compare the median operations. Budgets are the ones the issues set (2: signals, 3: tenant policies, 4: SLOs, 5: integrations). Figures move by up to ±50% between runs on this
 shared 2-core machine; rerun before quoting one.
 
 ## Per-operation cost
