@@ -20,6 +20,7 @@ import {
   type PluginLoader,
 } from './index';
 import { PACKAGE_VERSION } from './instrument';
+import type { PluginLoaderLike } from './types';
 import { FIXTURES, recordingLogger, sampleValue, sleep } from './test-fixtures/helpers';
 
 const LOAD = PLUGIN_METRICS.loadDuration;
@@ -385,6 +386,32 @@ describe('instrumentPluginLoader: lifecycle and safety', () => {
     } finally {
       await handle.shutdown();
       await own.shutdown();
+    }
+  });
+
+  test("returns the loader's own promise, or its plain value, and has ended the span when the caller resumes", async () => {
+    const pending = Promise.resolve('from the loader');
+    const syncLoader = {
+      load: (name: string) => ({ manifest: { name, version: '1.2.3' } }),
+      execute: (name: string): unknown => (name === 'async' ? pending : `plain ${name}`),
+    };
+    // load and execute answer synchronously here, outside the typed contract (a JavaScript loader)
+    const handle = instrumentPluginLoader(syncLoader as unknown as PluginLoaderLike, {
+      tracerProvider: recorder.provider,
+    });
+    try {
+      // the same promise object: no extra hop, and a rejection stays the caller's to handle
+      expect(syncLoader.execute('async')).toBe(pending);
+      expect(await pending).toBe('from the loader');
+      expect(spans('plugin.execute').map((s) => s.attributes['autoweave.plugin.outcome'])).toEqual([
+        'success',
+      ]);
+      // a loader that answers synchronously still does: the wrapper does not turn it into a promise
+      expect(syncLoader.execute('now')).toBe('plain now');
+      expect(syncLoader.load('now')).toEqual({ manifest: { name: 'now', version: '1.2.3' } });
+      expect(spans().map((s) => s.name)).toEqual(['plugin.execute', 'plugin.execute', 'plugin.load']);
+    } finally {
+      await handle.shutdown();
     }
   });
 

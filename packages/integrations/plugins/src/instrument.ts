@@ -125,6 +125,15 @@ function checkOptions(loader: unknown, options: InstrumentPluginLoaderOptions): 
   }
 }
 
+/** A promise or any object with a `then` method, as `await` treats it. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 /**
  * Instruments `loader` (this package's or any object of the same shape) in place: `load` and
  * `execute` get `plugin.load`/`plugin.execute` spans and, with `options.metrics`, duration
@@ -279,16 +288,18 @@ export function instrumentPluginLoader<T extends PluginLoaderLike>(
         fail(op, error);
         throw error;
       }
-      return Promise.resolve(result).then(
-        (value) => {
-          succeed(op, value);
-          return value;
-        },
-        (error: unknown) => {
-          fail(op, error);
-          throw error;
-        },
+      if (!isThenable(result)) {
+        succeed(op, result);
+        return result;
+      }
+      // The caller gets the loader's own promise back: our handlers hang off the side (registered
+      // first, so they run before the caller's continuation), which costs no extra promise hop and
+      // leaves a rejection the caller does not handle exactly as unhandled as it was.
+      result.then(
+        (value) => succeed(op, value),
+        (error: unknown) => fail(op, error),
       );
+      return result;
     };
   }
 
