@@ -125,6 +125,8 @@ function checkOptions(loader: unknown, options: InstrumentPluginLoaderOptions): 
   }
 }
 
+const SPAN_OPTIONS = Object.freeze({ kind: SpanKind.INTERNAL });
+
 /** A promise or any object with a `then` method, as `await` treats it. */
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -200,16 +202,21 @@ export function instrumentPluginLoader<T extends PluginLoaderLike>(
     const text = typeof rawName === 'string' ? rawName : String(rawName);
     const name = text.length > MAX_NAME ? text.slice(0, MAX_NAME) : text;
     const tenant = tenantOf(phase, callOptions);
-    const attributes: Attributes = { [PLUGIN_ATTRIBUTES.name]: name };
-    const version = versionOf(name);
-    if (version !== undefined) attributes[PLUGIN_ATTRIBUTES.version] = version;
-    if (tenant !== undefined) attributes[TENANT_ATTRIBUTE] = tenant;
     const parent = context.active();
     const span = tracer.startSpan(
       phase === 'load' ? PLUGIN_SPANS.load : PLUGIN_SPANS.execute,
-      { kind: SpanKind.INTERNAL, attributes },
+      SPAN_OPTIONS,
       parent,
     );
+    // Attributes only on spans that are kept (nine in ten are not at 10% sampling); samplers read the
+    // tenant from the context, not from these.
+    if (span.isRecording()) {
+      const attributes: Attributes = { [PLUGIN_ATTRIBUTES.name]: name };
+      const version = versionOf(name);
+      if (version !== undefined) attributes[PLUGIN_ATTRIBUTES.version] = version;
+      if (tenant !== undefined) attributes[TENANT_ATTRIBUTE] = tenant;
+      span.setAttributes(attributes);
+    }
     const before = phase === 'load' && typeof loader.get === 'function' ? loader.get(name) : undefined;
     return {
       phase,
