@@ -174,6 +174,16 @@ export async function runPerEventPair(pair: Pair): Promise<PairResult> {
   }
 }
 
+/**
+ * `value` to 3 decimals, or to as many more as it takes to tell it from `target` (0.9498 against
+ * 0.95 reads 0.9498, not 0.950 beside "not met").
+ */
+export function ratioText(value: number, target: number): string {
+  let digits = 3;
+  while (digits < 6 && value !== target && Number(value.toFixed(digits)) === target) digits++;
+  return value.toFixed(digits);
+}
+
 export function machine(): string {
   const cpu = cpus();
   return [

@@ -13,7 +13,7 @@ import { Queue, Worker, type Telemetry } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { Redis } from 'ioredis';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
-import { median } from './harness.js';
+import { median, ratioText } from './harness.js';
 
 export interface BullmqThroughputOptions {
   /** Jobs per round. Default 2000. */
@@ -259,7 +259,7 @@ export function bullmqThroughputTable(result: BullmqThroughputResult): string {
 | with bullmq-otel 2.0.1 (traces only) | ${fmt(result.bullmqOtelJobsPerSec)} | ${result.bullmqOtelRatio.toFixed(3)} | ${cpu('bullmq-otel')} | ${result.bullmqOtelRounds.map(fmt).join(', ')} |
 | BullMQ's telemetry interface with a no-op tracer (BullMQ's own share, the floor) | ${fmt(result.noopJobsPerSec)} | ${result.noopRatio.toFixed(3)} | ${cpu('no-op')} | ${result.noopRounds.map(fmt).join(', ')} |
 
-Ratio ${result.ratio.toFixed(3)} (target ≥ 0.95; ${result.ratio >= 0.95 ? 'met' : '**not met**'}). ${result.jobs.toLocaleString('en')} jobs per round added one \`queue.add\` at a time (${result.concurrency} worker concurrency, ${result.processorMs > 0 ? `a ${result.processorMs} ms processor` : 'a trivial processor'}, one Redis at ${result.redis}); both traced modes sample ${result.sampleRate * 100}% into the in-process trace buffer (${result.spansRecorded.toLocaleString('en')} spans recorded in all; bullmq-otel also makes a span for each internal step: fetch, complete). The autoweave rounds also carry the tenant, count every job and scrape the queue depth once per round. Each mode had ${WARMUP_ROUNDS} unmeasured rounds first.
+Ratio ${ratioText(result.ratio, 0.95)} (target ≥ 0.95; ${result.ratio >= 0.95 ? 'met' : '**not met**'}). ${result.jobs.toLocaleString('en')} jobs per round added one \`queue.add\` at a time (${result.concurrency} worker concurrency, ${result.processorMs > 0 ? `a ${result.processorMs} ms processor` : 'a trivial processor'}, one Redis at ${result.redis}); both traced modes sample ${result.sampleRate * 100}% into the in-process trace buffer (${result.spansRecorded.toLocaleString('en')} spans recorded in all; bullmq-otel also makes a span for each internal step: fetch, complete). The autoweave rounds also carry the tenant, count every job and scrape the queue depth once per round. Each mode had ${WARMUP_ROUNDS} unmeasured rounds first.
 
 CPU added per job, median of per-round differences to BullMQ alone (producer and worker in this one process; Redis's own CPU not included): **${result.addedCpuUsPerJob.toFixed(1)} µs** with job metrics, ${result.tracesAddedCpuUsPerJob.toFixed(1)} µs without. A processor that itself uses W µs of CPU per job keeps about (B + W) ÷ (B + W + ${result.addedCpuUsPerJob.toFixed(0)}) of its throughput, B being BullMQ's own ${result.cpuUsPerJob.baseline.toFixed(0)} µs: at least 0.95 once W ≥ ${Math.max(0, 19 * result.addedCpuUsPerJob - result.cpuUsPerJob.baseline).toFixed(0)} µs.`;
 }

@@ -6,6 +6,7 @@ import {
   machine,
   OPS_PER_SAMPLE,
   pairTable,
+  ratioText,
   ROUNDS_PER_PAIR,
   TIMED_EVENTS,
   runPair,
@@ -241,7 +242,7 @@ servers seconds apart, while this machine's speed drifts by ±10% within a minut
 | --- | --- | ---: | ---: | ---: |
 ${rows.join('\n')}
 
-Throughput ratio instrumented ÷ baseline: **${r.ratio.toFixed(3)}** (target ≥ 0.95: ${r.ratio >= 0.95 ? 'met' : '**not met**'});
+Throughput ratio instrumented ÷ baseline: **${ratioText(r.ratio, 0.95)}** (target ≥ 0.95: ${r.ratio >= 0.95 ? 'met' : '**not met**'});
 CPU per request baseline ÷ instrumented: ${r.cpuRatio.toFixed(3)} (${r.addedCpuUs.toFixed(0)} µs added per request); instrumented ÷ bare throughput: ${r.ratioToBare.toFixed(3)}.
 autocannon and the servers share the 2 cores, so the throughput ratio moves by a few percent between
 runs; the CPU ratio is the steadier figure.`;
