@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   process.stderr.write(`ratio ${gql.ratio.toFixed(3)}\n`);
 
   process.stderr.write('bench: BullMQ job throughput with and without the telemetry … ');
-  const bull = await bullmqThroughput({ jobs: 1000, rounds: 15 });
+  const bull = await bullmqThroughput({ jobs: 1000, rounds: 30 });
   process.stderr.write(`ratio ${bull.ratio.toFixed(3)}; with a 5 ms processor … `);
   const bullIo = await bullmqThroughput({ jobs: 1000, rounds: 5, processorMs: 5 });
   process.stderr.write(`ratio ${bullIo.ratio.toFixed(3)}\n`);
