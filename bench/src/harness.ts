@@ -73,24 +73,55 @@ export const ROUNDS_PER_PAIR = 6;
  * swapped every round), so drift on the machine and garbage one task leaves for the next fall on both
  * sides; "added" is the median over rounds of the round's instrumented minus baseline median.
  */
-export async function runPair(pair: Pair, timeMs = 1500): Promise<PairResult> {
+/** The row of `pair` from its medians. */
+function pairResult(
+  pair: Pair,
+  baselineUs: number,
+  instrumentedUs: number,
+  addedUs: number,
+  samples: number,
+): PairResult {
+  return {
+    name: pair.name,
+    budgetUs: pair.budgetUs,
+    baselineUs,
+    instrumentedUs,
+    addedUs,
+    ratio: instrumentedUs / baselineUs,
+    samples,
+    withinBudget: pair.budgetUs === undefined || addedUs <= pair.budgetUs,
+  };
+}
+
+/** Runs `measure` between the pair's setup and teardown, inside its `around` context. */
+async function measured(pair: Pair, measure: () => Promise<PairResult>): Promise<PairResult> {
   await pair.setup?.();
   try {
-    const wrap = pair.async === true ? asyncLoop : loop;
+    return await (pair.around ?? ((run) => run()))(measure);
+  } finally {
+    await pair.teardown?.();
+  }
+}
+
+export function runPair(pair: Pair, timeMs = 1500): Promise<PairResult> {
+  const wrap = pair.async === true ? asyncLoop : loop;
+  const baseName = `${pair.name} (baseline)`;
+  const instName = `${pair.name} (instrumented)`;
+  const tasks: [string, () => unknown][] = [
+    [baseName, wrap(pair.baseline)],
+    [instName, wrap(pair.instrumented)],
+  ];
+  return measured(pair, async () => {
     const baseline: number[] = [];
     const instrumented: number[] = [];
     const added: number[] = [];
     let samples = Number.POSITIVE_INFINITY;
     for (let round = 0; round < ROUNDS_PER_PAIR; round++) {
       const bench = new Bench({ time: timeMs / ROUNDS_PER_PAIR, warmupTime: round === 0 ? 300 : 50 });
-      const tasks: [string, () => unknown][] = [
-        [`${pair.name} (baseline)`, wrap(pair.baseline)],
-        [`${pair.name} (instrumented)`, wrap(pair.instrumented)],
-      ];
       for (const [name, fn] of round % 2 === 0 ? tasks : [...tasks].reverse()) bench.add(name, fn);
-      await (pair.around ?? ((run) => run()))(() => bench.run());
-      const base = bench.getTask(`${pair.name} (baseline)`);
-      const inst = bench.getTask(`${pair.name} (instrumented)`);
+      await bench.run();
+      const base = bench.getTask(baseName);
+      const inst = bench.getTask(instName);
       if (base === undefined || inst === undefined) throw new Error('tinybench lost a task');
       const b = medianUsPerOp(base);
       const i = medianUsPerOp(inst);
@@ -99,22 +130,8 @@ export async function runPair(pair: Pair, timeMs = 1500): Promise<PairResult> {
       added.push(i.us - b.us);
       samples = Math.min(samples, b.samples, i.samples);
     }
-    const baselineUs = median(baseline);
-    const instrumentedUs = median(instrumented);
-    const addedUs = median(added);
-    return {
-      name: pair.name,
-      budgetUs: pair.budgetUs,
-      baselineUs,
-      instrumentedUs,
-      addedUs,
-      ratio: instrumentedUs / baselineUs,
-      samples,
-      withinBudget: pair.budgetUs === undefined || addedUs <= pair.budgetUs,
-    };
-  } finally {
-    await pair.teardown?.();
-  }
+    return pairResult(pair, median(baseline), median(instrumented), median(added), samples);
+  });
 }
 
 /** Operations timed per side by runPerEventPair, and the untimed warm-up before them. */
@@ -129,49 +146,35 @@ const EVENTS_PER_TURN = 1000;
  * EVENTS_PER_TURN operations, as in an app, so deferred work (a batch export) runs, but between timed
  * operations: this is the cost on the operation's own path. runPair's rows include the deferred work.
  */
-export async function runPerEventPair(pair: Pair): Promise<PairResult> {
-  await pair.setup?.();
-  try {
-    return await (pair.around ?? ((run) => run()))(async () => {
-      const base = new Float64Array(TIMED_EVENTS);
-      const inst = new Float64Array(TIMED_EVENTS);
-      const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-      for (let i = 0; i < WARMUP_EVENTS; i++) {
-        pair.baseline();
-        pair.instrumented();
-        if (i % EVENTS_PER_TURN === 0) await turn();
-      }
-      for (let i = 0; i < TIMED_EVENTS; i++) {
-        if (i % EVENTS_PER_TURN === 0) await turn();
-        const baseFirst = i % 2 === 0;
-        let t = performance.now();
-        if (baseFirst) pair.baseline();
-        else pair.instrumented();
-        const first = performance.now() - t;
-        t = performance.now();
-        if (baseFirst) pair.instrumented();
-        else pair.baseline();
-        const second = performance.now() - t;
-        base[i] = baseFirst ? first : second;
-        inst[i] = baseFirst ? second : first;
-      }
-      const baselineUs = median([...base]) * 1000;
-      const instrumentedUs = median([...inst]) * 1000;
-      const addedUs = instrumentedUs - baselineUs;
-      return {
-        name: pair.name,
-        budgetUs: pair.budgetUs,
-        baselineUs,
-        instrumentedUs,
-        addedUs,
-        ratio: instrumentedUs / baselineUs,
-        samples: TIMED_EVENTS,
-        withinBudget: pair.budgetUs === undefined || addedUs <= pair.budgetUs,
-      };
-    });
-  } finally {
-    await pair.teardown?.();
-  }
+export function runPerEventPair(pair: Pair): Promise<PairResult> {
+  return measured(pair, async () => {
+    const base = new Float64Array(TIMED_EVENTS);
+    const inst = new Float64Array(TIMED_EVENTS);
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    for (let i = 0; i < WARMUP_EVENTS; i++) {
+      pair.baseline();
+      pair.instrumented();
+      if (i % EVENTS_PER_TURN === 0) await turn();
+    }
+    // the two orders, made once: nothing is allocated between timed operations
+    const orders = [
+      { first: base, runFirst: pair.baseline, second: inst, runSecond: pair.instrumented },
+      { first: inst, runFirst: pair.instrumented, second: base, runSecond: pair.baseline },
+    ] as const;
+    for (let i = 0; i < TIMED_EVENTS; i++) {
+      if (i % EVENTS_PER_TURN === 0) await turn();
+      const { first, runFirst, second, runSecond } = orders[i % 2] as (typeof orders)[number];
+      let t = performance.now();
+      runFirst();
+      first[i] = performance.now() - t;
+      t = performance.now();
+      runSecond();
+      second[i] = performance.now() - t;
+    }
+    const baselineUs = median([...base]) * 1000;
+    const instrumentedUs = median([...inst]) * 1000;
+    return pairResult(pair, baselineUs, instrumentedUs, instrumentedUs - baselineUs, TIMED_EVENTS);
+  });
 }
 
 /**
