@@ -19,17 +19,8 @@ const preset = (rootDir) => ({
 
 /** The folder and package.json of what `specifier` (a package name or an npm: alias) resolves to from rootDir. */
 function installed(specifier, rootDir) {
-  let dir = path.dirname(require.resolve(specifier, { paths: [rootDir] }));
-  for (;;) {
-    const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file)) {
-      const json = JSON.parse(fs.readFileSync(file, 'utf8'));
-      if (typeof json.version === 'string' && typeof json.name === 'string') return { dir, json };
-    }
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`jest.preset: no package.json above ${specifier}`);
-    dir = up;
-  }
+  const file = require.resolve(`${specifier}/package.json`, { paths: [rootDir] });
+  return { dir: path.dirname(file), json: JSON.parse(fs.readFileSync(file, 'utf8')) };
 }
 
 /**
@@ -49,7 +40,7 @@ preset.peerProjects = (rootDir, sets, overrides = {}) => {
     const moduleNameMapper = {};
     const versions = {};
     for (const [name, specifier] of Object.entries(peers)) {
-      const { dir, json } = installed(`${specifier}/package.json`, rootDir);
+      const { dir, json } = installed(specifier, rootDir);
       if (json.name !== name) throw new Error(`jest.preset: ${specifier} is ${json.name}, not ${name}`);
       const range = ranges[name];
       if (range === undefined) throw new Error(`jest.preset: ${name} is not a peer dependency of ${rootDir}`);

@@ -8,8 +8,6 @@ export interface PeerInForce {
   readonly name: string;
   /** The range in the package's peerDependencies. */
   readonly range: string;
-  /** The lowest version the range admits: `^6.0.0` → `6.0.0`. */
-  readonly lowest: string;
   /** The version the jest project maps the peer to. */
   readonly version: string;
   /** Whether `version` is inside `range`. */
@@ -47,6 +45,6 @@ export function peersInForce(packageRoot: string): PeerInForce[] {
   return Object.entries(versions).map(([name, version]) => {
     const range = manifest.peerDependencies?.[name];
     if (range === undefined) throw new Error(`${name} is not a peer dependency of ${packageRoot}`);
-    return { name, range, lowest: range.slice(1), version, inRange: inCaretRange(version, range) };
+    return { name, range, version, inRange: inCaretRange(version, range) };
   });
 }
