@@ -23,6 +23,12 @@ export interface Pair {
    * budgets stated as the median operation. Synchronous operations only.
    */
   readonly perEvent?: boolean;
+  /**
+   * Alternating rounds for runPair (default ROUNDS_PER_PAIR) and the time each task gets per round
+   * (default ROUND_MS): more for a row whose budget is close to what the machine's noise moves.
+   */
+  readonly rounds?: number;
+  readonly roundMs?: number;
 }
 
 export interface PairResult {
@@ -33,6 +39,8 @@ export interface PairResult {
   readonly addedUs: number;
   readonly ratio: number;
   readonly samples: number;
+  /** runPair's alternating rounds; undefined for runPerEventPair. */
+  readonly rounds: number | undefined;
   readonly withinBudget: boolean;
 }
 
@@ -67,6 +75,8 @@ function medianUsPerOp(task: { result: unknown }): { us: number; samples: number
 
 /** Rounds per pair: tinybench runs one task's samples, then the other's, so a pair is split into rounds. */
 export const ROUNDS_PER_PAIR = 6;
+/** Time each task gets per round, in ms. */
+export const ROUND_MS = 250;
 
 /**
  * Runs baseline and instrumented in alternating rounds (each round one Bench with both tasks, the order
@@ -80,6 +90,7 @@ function pairResult(
   instrumentedUs: number,
   addedUs: number,
   samples: number,
+  rounds?: number,
 ): PairResult {
   return {
     name: pair.name,
@@ -89,6 +100,7 @@ function pairResult(
     addedUs,
     ratio: instrumentedUs / baselineUs,
     samples,
+    rounds,
     withinBudget: pair.budgetUs === undefined || addedUs <= pair.budgetUs,
   };
 }
@@ -103,7 +115,9 @@ async function measured(pair: Pair, measure: () => Promise<PairResult>): Promise
   }
 }
 
-export function runPair(pair: Pair, timeMs = 1500): Promise<PairResult> {
+export function runPair(pair: Pair): Promise<PairResult> {
+  const rounds = pair.rounds ?? ROUNDS_PER_PAIR;
+  const roundMs = pair.roundMs ?? ROUND_MS;
   const wrap = pair.async === true ? asyncLoop : loop;
   const baseName = `${pair.name} (baseline)`;
   const instName = `${pair.name} (instrumented)`;
@@ -116,8 +130,8 @@ export function runPair(pair: Pair, timeMs = 1500): Promise<PairResult> {
     const instrumented: number[] = [];
     const added: number[] = [];
     let samples = Number.POSITIVE_INFINITY;
-    for (let round = 0; round < ROUNDS_PER_PAIR; round++) {
-      const bench = new Bench({ time: timeMs / ROUNDS_PER_PAIR, warmupTime: round === 0 ? 300 : 50 });
+    for (let round = 0; round < rounds; round++) {
+      const bench = new Bench({ time: roundMs, warmupTime: round === 0 ? 300 : 50 });
       for (const [name, fn] of round % 2 === 0 ? tasks : [...tasks].reverse()) bench.add(name, fn);
       await bench.run();
       const base = bench.getTask(baseName);
@@ -130,7 +144,7 @@ export function runPair(pair: Pair, timeMs = 1500): Promise<PairResult> {
       added.push(i.us - b.us);
       samples = Math.min(samples, b.samples, i.samples);
     }
-    return pairResult(pair, median(baseline), median(instrumented), median(added), samples);
+    return pairResult(pair, median(baseline), median(instrumented), median(added), samples, rounds);
   });
 }
 
@@ -202,7 +216,7 @@ const fmt = (n: number) => (Math.abs(n) < 10 ? n.toFixed(3) : n.toFixed(1));
 export function pairTable(results: readonly PairResult[]): string {
   const rows = results.map(
     (r) =>
-      `| ${r.name} | ${fmt(r.baselineUs)} | ${fmt(r.instrumentedUs)} | ${fmt(r.addedUs)} | ${r.ratio.toFixed(1)}× | ${r.budgetUs === undefined ? '–' : `≤ ${r.budgetUs}`} | ${r.budgetUs === undefined ? '–' : r.withinBudget ? 'yes' : '**no**'} |`,
+      `| ${r.name}${r.rounds !== undefined && r.rounds !== ROUNDS_PER_PAIR ? ` (${r.rounds} rounds)` : ''} | ${fmt(r.baselineUs)} | ${fmt(r.instrumentedUs)} | ${fmt(r.addedUs)} | ${r.ratio.toFixed(1)}× | ${r.budgetUs === undefined ? '–' : `≤ ${r.budgetUs}`} | ${r.budgetUs === undefined ? '–' : r.withinBudget ? 'yes' : '**no**'} |`,
   );
   return [
     '| operation | baseline µs/op | instrumented µs/op | added µs/op | ratio | budget µs | within |',

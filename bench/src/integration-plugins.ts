@@ -80,6 +80,7 @@ export function pluginPairs(): Pair[] {
     name: 'plugin execute wrapper (span at 10% sampling, OTLP/gRPC to a live peer, histogram, business counter)',
     budgetUs: 5,
     async: true,
+    rounds: 24,
     setup: async () => {
       peer = await startPeerProcess();
       // registerGlobal (the default): the AsyncLocalStorage context manager a real service has, so
