@@ -3,19 +3,24 @@
 // by autocannon over loopback with a realistic query (a page of 10 posts, each with its author and 3
 // comments with their authors: 52 resolver calls per request).
 //
-// Three servers, each in a child process of its own (this file with `--serve`), so the server under
+// Four servers, each in a child process of its own (this file with `--serve`), so the server under
 // load has one core and autocannon the other, and nothing else runs in a measured process. Spans go
 // to a collector stand-in (`--sink`) that answers OTLP/gRPC without decoding, so it takes little CPU:
 //   bare          no OpenTelemetry SDK, no metrics: the reference
 //   baseline      startTracing (10%, OTLP, AsyncLocalStorage context manager) + createMetrics, no plugin
+//   control       the same as baseline, a second process: the A/A check
 //   instrumented  the same plus useAutoweaveGraphQL
 // `ratio` is instrumented / baseline: the plugin's own cost. `ratioToBare` adds the SDK's share. All
-// three run each request inside runWithTenant, as the platform's tenant middleware does. The servers
-// run with NODE_ENV=production (graphql-js skips its development checks; errors are masked). Each is
-// warmed up for 10 s (V8 was still speeding them up after 2), then they are measured in rotation, the
-// rotation reversed every other round; the ratios are medians of each round's own ratio, because this
-// machine's speed drifts by ±10% within a minute and a round's measurements are seconds apart. 24
-// rounds of 2 s gave 0.925 and 0.926 in two runs where 10 rounds of 5 s had ranged 0.87-0.98.
+// run each request inside runWithTenant, as the platform's tenant middleware does. The servers run
+// with NODE_ENV=production (graphql-js skips its development checks; errors are masked).
+//
+// Each process runs at a speed of its own: two identical baseline servers came out 0.945 to 1.053 of
+// each other over 8 rounds, in seven pairs of processes (2026-11-23), more than the plugin costs. So
+// the servers are started afresh in each of several generations; in a generation each is warmed up
+// for 10 s (V8 was still speeding them up after 2), then they are measured in rotation (reversed every
+// other round, a round's measurements seconds apart, as this machine's speed drifts by ±10% within a
+// minute). A generation's ratio is the median of its rounds' ratios; the result is the median of the
+// generations'. The control's ratio to baseline, computed the same way, shows what that resolves.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -131,7 +136,7 @@ for (const c of COMMENTS) COMMENTS_BY_POST.set(c.postId, [...(COMMENTS_BY_POST.g
 const user = (id: string): UserRow => USERS.get(id) as UserRow;
 
 /** A fresh schema per server: the plugin wraps resolvers in place. */
-function feedSchema() {
+export function feedSchema() {
   return createSchema({
     typeDefs: TYPE_DEFS,
     resolvers: {
@@ -155,8 +160,8 @@ function feedSchema() {
   });
 }
 
-export type ServerKind = 'bare' | 'baseline' | 'instrumented';
-const MODES: readonly ServerKind[] = ['bare', 'baseline', 'instrumented'];
+export type ServerKind = 'bare' | 'baseline' | 'control' | 'instrumented';
+const MODES: readonly ServerKind[] = ['bare', 'baseline', 'control', 'instrumented'];
 
 /** Child-process side: serves one yoga server on loopback until stdin closes. */
 async function serve(mode: ServerKind, otlpUrl: string, sampleRate: number): Promise<void> {
@@ -333,15 +338,21 @@ export interface GraphqlThroughputOptions {
   readonly seconds?: number;
   /** Concurrent autocannon connections. Default 10. */
   readonly connections?: number;
-  /** Measurements per server (rotation reversed every other round). Default 24. */
+  /**
+   * Fresh sets of server processes, one after the other. Default 10: each process gets a speed of its
+   * own (two identical servers differed by up to 5% over 8 rounds), which only more processes average out.
+   */
+  readonly generations?: number;
+  /** Measurements per server per generation (rotation reversed every other round). Default 4. */
   readonly rounds?: number;
-  /** Unmeasured load on each server before the rounds. Default 10 s. */
+  /** Unmeasured load on each server before its generation's rounds. Default 10 s. */
   readonly warmupSeconds?: number;
   /** Trace sampling of the instrumented server. Default 0.1. */
   readonly sampleRate?: number;
 }
 
 export interface Measurement {
+  readonly generation: number;
   readonly mode: ServerKind;
   readonly rps: number;
   readonly p99Ms: number;
@@ -353,8 +364,20 @@ export interface GraphqlThroughputResult {
   readonly baselineRps: number;
   /** The same server with useAutoweaveGraphQL. */
   readonly instrumentedRps: number;
-  /** Median over rounds of the round's instrumented / baseline requests per second: the plugin's own cost; the target is >= 0.95. */
+  /**
+   * Median over generations of the generation's instrumented / baseline requests per second (itself
+   * the median of its rounds' ratios): the plugin's own cost; the target is >= 0.95.
+   */
   readonly ratio: number;
+  /** Each generation's instrumented / baseline ratio, in order. */
+  readonly generationRatios: readonly number[];
+  /**
+   * The same for a second baseline server ('control', identical to 'baseline'): how far two servers
+   * running the same code land apart here, the resolution of `ratio`.
+   */
+  readonly controlRatio: number;
+  readonly controlRps: number;
+  readonly controlRatios: readonly number[];
   /** The same server with no OpenTelemetry SDK and no metrics at all. */
   readonly bareRps: number;
   /** The same, instrumented / bare: the plugin plus the SDK's context manager. */
@@ -363,95 +386,144 @@ export interface GraphqlThroughputResult {
   /** Median CPU time (user + system) the server process spent per request. */
   readonly cpuUsPerRequest: Readonly<Record<ServerKind, number>>;
   /**
-   * Median over rounds of baseline / instrumented CPU per request: the throughput ratio the plugin
-   * allows when the server has its core to itself; steadier than `ratio`, as autocannon shares the cores.
+   * Median over generations of baseline / instrumented CPU per request: the throughput ratio the plugin
+   * allows when the server has its core to itself.
    */
   readonly cpuRatio: number;
-  /** Median over rounds of instrumented - baseline CPU per request, µs. */
+  /** Median over generations of instrumented - baseline CPU per request, µs. */
   readonly addedCpuUs: number;
   /** Every measurement, in the order taken. */
-  readonly rounds: readonly Measurement[];
-  /** Spans the instrumented server exported over OTLP/gRPC to the collector stand-in. */
+  readonly measurements: readonly Measurement[];
+  /** Spans the instrumented servers exported over OTLP/gRPC to the collector stand-in. */
   readonly spansExported: number;
   /** OTLP Export calls the collector stand-in answered. */
   readonly exportRequests: number;
+  readonly generations: number;
+  readonly rounds: number;
+  readonly warmupSeconds: number;
   readonly seconds: number;
   readonly connections: number;
   readonly sampleRate: number;
 }
 
+/** The median over generations of the median over each generation's rounds of f(a's, b's measurement). */
+function pairedMedian(
+  taken: readonly Measurement[],
+  a: ServerKind,
+  b: ServerKind,
+  f: (x: Measurement, y: Measurement) => number,
+): { median: number; byGeneration: number[] } {
+  const byGeneration: number[] = [];
+  for (const generation of new Set(taken.map((t) => t.generation))) {
+    const of = (mode: ServerKind) => taken.filter((t) => t.generation === generation && t.mode === mode);
+    const xs = of(a);
+    const ys = of(b);
+    byGeneration.push(median(xs.map((x, round) => f(x, ys[round] as Measurement))));
+  }
+  return { median: median(byGeneration), byGeneration };
+}
+
+/** One generation: fresh servers, warmed up, then measured in rotation. */
+async function measureGeneration(
+  generation: number,
+  collectorUrl: string,
+  options: Required<Omit<GraphqlThroughputOptions, 'generations'>>,
+): Promise<{ taken: Measurement[]; spansExported: number }> {
+  const { seconds, connections, rounds, warmupSeconds, sampleRate } = options;
+  // which server starts (and warms up) first rotates too
+  const modes = MODES.map((_, i) => MODES[(i + generation) % MODES.length] as ServerKind);
+  const servers = new Map<ServerKind, ChildProcessHandle>();
+  try {
+    for (const mode of modes) {
+      servers.set(mode, await startChild(['--serve', mode, collectorUrl, String(sampleRate)]));
+    }
+    const server = (mode: ServerKind) => servers.get(mode) as ChildProcessHandle;
+    for (const mode of modes) {
+      await check(server(mode).url);
+      await load(server(mode).url, warmupSeconds, connections); // JIT warm-up, not counted
+    }
+    const taken: Measurement[] = [];
+    for (let round = 0; round < rounds; round++) {
+      for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) {
+        await server(mode).mark();
+        const { rps, p99Ms } = await load(server(mode).url, seconds, connections);
+        const { cpuUs, requests } = await server(mode).mark();
+        taken.push({ generation, mode, rps, p99Ms, cpuUsPerRequest: cpuUs / requests });
+      }
+    }
+    const spansExported = (await server('instrumented').stop())['spansExported'] ?? 0;
+    return { taken, spansExported };
+  } finally {
+    await Promise.all([...servers.values()].map((child) => child.stop()));
+  }
+}
+
 /** GraphQL server throughput with and without the plugin; see the top of this file for the set-up. */
 export async function graphqlThroughput(
   options: GraphqlThroughputOptions = {},
+  progress: (line: string) => void = () => undefined,
 ): Promise<GraphqlThroughputResult> {
-  const seconds = options.seconds ?? 2;
-  const connections = options.connections ?? 10;
-  const rounds = options.rounds ?? 24;
-  const warmupSeconds = options.warmupSeconds ?? 10;
-  const sampleRate = options.sampleRate ?? 0.1;
+  const settings = {
+    seconds: options.seconds ?? 2,
+    connections: options.connections ?? 10,
+    rounds: options.rounds ?? 4,
+    warmupSeconds: options.warmupSeconds ?? 10,
+    sampleRate: options.sampleRate ?? 0.1,
+  };
+  const generations = options.generations ?? 10;
   const collector = await startChild(['--sink']);
-  const started: ChildProcessHandle[] = [collector];
   try {
-    const servers = {} as Record<ServerKind, ChildProcessHandle>;
-    for (const mode of MODES) {
-      servers[mode] = await startChild(['--serve', mode, collector.url, String(sampleRate)]);
-      started.push(servers[mode]);
-    }
-    for (const mode of MODES) {
-      await check(servers[mode].url);
-      await load(servers[mode].url, warmupSeconds, connections); // JIT warm-up, not counted
-    }
     const taken: Measurement[] = [];
-    for (let i = 0; i < rounds; i++) {
-      for (const mode of i % 2 === 0 ? MODES : [...MODES].reverse()) {
-        await servers[mode].mark();
-        const { rps, p99Ms } = await load(servers[mode].url, seconds, connections);
-        const { cpuUs, requests } = await servers[mode].mark();
-        taken.push({ mode, rps, p99Ms, cpuUsPerRequest: cpuUs / requests });
-      }
+    let spansExported = 0;
+    for (let generation = 0; generation < generations; generation++) {
+      const result = await measureGeneration(generation, collector.url, settings);
+      taken.push(...result.taken);
+      spansExported += result.spansExported;
+      const ratio = pairedMedian(result.taken, 'instrumented', 'baseline', (i, b) => i.rps / b.rps);
+      const control = pairedMedian(result.taken, 'control', 'baseline', (c, b) => c.rps / b.rps);
+      progress(
+        `generation ${generation + 1}/${generations}: ratio ${ratio.median.toFixed(3)}, control ${control.median.toFixed(3)}`,
+      );
     }
+    const received = await collector.stop();
     const of = (mode: ServerKind, key: 'rps' | 'p99Ms' | 'cpuUsPerRequest') =>
       median(taken.filter((t) => t.mode === mode).map((t) => t[key]));
-    /** The median over rounds of f(round's measurement of a, of b). */
-    const paired = (a: ServerKind, b: ServerKind, f: (x: Measurement, y: Measurement) => number) => {
-      const values: number[] = [];
-      for (let i = 0; i < rounds; i++) {
-        const round = taken.slice(i * MODES.length, (i + 1) * MODES.length);
-        const x = round.find((t) => t.mode === a);
-        const y = round.find((t) => t.mode === b);
-        if (x !== undefined && y !== undefined) values.push(f(x, y));
-      }
-      return median(values);
-    };
-    const spansExported = (await servers.instrumented.stop())['spansExported'] ?? 0;
-    const received = await collector.stop();
+    const ratio = pairedMedian(taken, 'instrumented', 'baseline', (i, b) => i.rps / b.rps);
+    const control = pairedMedian(taken, 'control', 'baseline', (c, b) => c.rps / b.rps);
+    const perMode = <T>(f: (mode: ServerKind) => T) =>
+      Object.fromEntries(MODES.map((mode) => [mode, f(mode)])) as Record<ServerKind, T>;
     return {
       baselineRps: of('baseline', 'rps'),
       instrumentedRps: of('instrumented', 'rps'),
-      ratio: paired('instrumented', 'baseline', (i, b) => i.rps / b.rps),
+      ratio: ratio.median,
+      generationRatios: ratio.byGeneration,
+      controlRatio: control.median,
+      controlRps: of('control', 'rps'),
+      controlRatios: control.byGeneration,
       bareRps: of('bare', 'rps'),
-      ratioToBare: paired('instrumented', 'bare', (i, b) => i.rps / b.rps),
-      cpuUsPerRequest: {
-        bare: of('bare', 'cpuUsPerRequest'),
-        baseline: of('baseline', 'cpuUsPerRequest'),
-        instrumented: of('instrumented', 'cpuUsPerRequest'),
-      },
-      cpuRatio: paired('instrumented', 'baseline', (i, b) => b.cpuUsPerRequest / i.cpuUsPerRequest),
-      addedCpuUs: paired('instrumented', 'baseline', (i, b) => i.cpuUsPerRequest - b.cpuUsPerRequest),
-      p99Ms: {
-        bare: of('bare', 'p99Ms'),
-        baseline: of('baseline', 'p99Ms'),
-        instrumented: of('instrumented', 'p99Ms'),
-      },
-      rounds: taken,
+      ratioToBare: pairedMedian(taken, 'instrumented', 'bare', (i, b) => i.rps / b.rps).median,
+      cpuUsPerRequest: perMode((mode) => of(mode, 'cpuUsPerRequest')),
+      cpuRatio: pairedMedian(
+        taken,
+        'instrumented',
+        'baseline',
+        (i, b) => b.cpuUsPerRequest / i.cpuUsPerRequest,
+      ).median,
+      addedCpuUs: pairedMedian(
+        taken,
+        'instrumented',
+        'baseline',
+        (i, b) => i.cpuUsPerRequest - b.cpuUsPerRequest,
+      ).median,
+      p99Ms: perMode((mode) => of(mode, 'p99Ms')),
+      measurements: taken,
       spansExported,
       exportRequests: received['exports'] ?? 0,
-      seconds,
-      connections,
-      sampleRate,
+      generations,
+      ...settings,
     };
   } finally {
-    await Promise.all(started.map((child) => child.stop()));
+    await collector.stop();
   }
 }
 
