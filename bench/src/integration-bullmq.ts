@@ -6,13 +6,13 @@
 // within a minute, and a round measures all modes within a second or two.
 import { createBullMQTelemetry, instrumentQueues } from '@autoweave/integration-bullmq';
 import { createMetrics } from '@autoweave/metrics';
-import { runWithTenant } from '@autoweave/tenant-isolation';
+import { runWithTenant, withTenantBaggage } from '@autoweave/tenant-isolation';
 import { getRedis } from '@autoweave/test-utils';
 import { startTracing } from '@autoweave/tracing';
 import { Queue, Worker, type Telemetry } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { Redis } from 'ioredis';
-import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, context, trace } from '@opentelemetry/api';
 import { median, ratioText } from './harness.js';
 
 export interface BullmqThroughputOptions {
@@ -28,6 +28,8 @@ export interface BullmqThroughputOptions {
   readonly sampleRate?: number;
   /** Each job waits this long (a timer, like I/O); 0 = a trivial processor, the worst case for the ratio. Default 0. */
   readonly processorMs?: number;
+  /** The modes to run; 'baseline' must be one. Default all. */
+  readonly modes?: readonly BullmqMode[];
 }
 
 export interface BullmqThroughputResult {
@@ -56,6 +58,11 @@ export interface BullmqThroughputResult {
   readonly noopJobsPerSec: number;
   readonly noopRatio: number;
   readonly noopRounds: readonly number[];
+  /** The no-op tracer plus carrying and parsing real metadata: the floor of any propagating telemetry. */
+  readonly carryRatio: number;
+  readonly carryRounds: readonly number[];
+  /** Median over rounds of carry − no-op CPU per job, µs: what carrying the context through Redis costs. */
+  readonly carryCpuUsPerJob: number;
   /** Spans the instrumented rounds recorded (sampled ones only). */
   readonly spansRecorded: number;
   /** CPU time (user + system) of this process per job, µs, by mode: medians over rounds. */
@@ -66,7 +73,10 @@ export interface BullmqThroughputResult {
   readonly tracesAddedCpuUsPerJob: number;
 }
 
-export type BullmqMode = 'baseline' | 'autoweave' | 'autoweave-traces' | 'bullmq-otel' | 'no-op';
+export type BullmqMode = 'baseline' | 'autoweave' | 'autoweave-traces' | 'bullmq-otel' | 'no-op' | 'carry';
+
+/** Where the propagation floor's parsed metadata goes, so the parse is not optimised away. */
+export let sink: unknown;
 
 /** Warm-up rounds per mode before the measured ones: the first rounds of each mode ran slower. */
 const WARMUP_ROUNDS = 3;
@@ -75,6 +85,16 @@ const WARMUP_ROUNDS = 3;
 export async function bullmqThroughput(
   options: BullmqThroughputOptions = {},
 ): Promise<BullmqThroughputResult> {
+  if (options.modes !== undefined && !options.modes.includes('baseline'))
+    throw new Error("bullmqThroughput: options.modes must include 'baseline', the ratios' reference");
+  const modes: readonly BullmqMode[] = options.modes ?? [
+    'baseline',
+    'autoweave',
+    'autoweave-traces',
+    'bullmq-otel',
+    'no-op',
+    'carry',
+  ];
   const jobs = options.jobs ?? 2000;
   const rounds = options.rounds ?? 5;
   const concurrency = options.concurrency ?? 10;
@@ -121,6 +141,32 @@ export async function bullmqThroughput(
     },
   } as unknown as Telemetry;
 
+  // The propagation floor: the same no-op spans, but each job carries the metadata our telemetry
+  // writes for an unsampled trace with a tenant (traceparent and baggage) through Redis, and the
+  // worker parses it. What any implementation that propagates context pays at least.
+  const carried = context.with(
+    withTenantBaggage(
+      trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: '00f067aa0ba902b7',
+        traceFlags: TraceFlags.NONE,
+      }),
+      'acme',
+    ),
+    () => telemetry.contextManager.getMetadata(context.active()),
+  );
+  const carry = {
+    tracer: noop.tracer,
+    contextManager: {
+      ...noop.contextManager,
+      getMetadata: () => carried,
+      fromMetadata: (active: unknown, metadata: string) => {
+        sink = JSON.parse(metadata);
+        return active;
+      },
+    },
+  } as unknown as Telemetry;
+
   type Mode = BullmqMode;
   interface Round {
     readonly jobsPerSec: number;
@@ -138,7 +184,9 @@ export async function bullmqThroughput(
           ? { telemetry: otel }
           : mode === 'no-op'
             ? { telemetry: noop }
-            : {};
+            : mode === 'carry'
+              ? { telemetry: carry }
+              : {};
     const queue = new Queue(name, { connection: producer, ...withTelemetry });
     let completed = 0;
     let allDone = (): void => undefined;
@@ -181,8 +229,8 @@ export async function bullmqThroughput(
     'autoweave-traces': [],
     'bullmq-otel': [],
     'no-op': [],
+    carry: [],
   };
-  const modes: Mode[] = ['baseline', 'autoweave', 'autoweave-traces', 'bullmq-otel', 'no-op'];
   try {
     // warm-up: JIT, Lua scripts loaded
     for (let w = 0; w < WARMUP_ROUNDS; w++) for (const mode of modes) await round(mode);
@@ -237,6 +285,9 @@ export async function bullmqThroughput(
     noopJobsPerSec,
     noopRatio: pairedRatio(noopRounds),
     noopRounds,
+    carryRatio: pairedRatio(rate('carry')),
+    carryRounds: rate('carry'),
+    carryCpuUsPerJob: median(cpuOf('carry').map((cpu, r) => cpu - (cpuOf('no-op')[r] ?? Number.NaN))),
     baselineRounds,
     instrumentedRounds,
     bullmqOtelRounds,
@@ -258,8 +309,9 @@ export function bullmqThroughputTable(result: BullmqThroughputResult): string {
 | with @autoweave/integration-bullmq telemetry only (traces, tenant; no job metrics) | ${fmt(result.tracesJobsPerSec)} | ${result.tracesRatio.toFixed(3)} | ${cpu('autoweave-traces')} | ${result.tracesRounds.map(fmt).join(', ')} |
 | with bullmq-otel 2.0.1 (traces only) | ${fmt(result.bullmqOtelJobsPerSec)} | ${result.bullmqOtelRatio.toFixed(3)} | ${cpu('bullmq-otel')} | ${result.bullmqOtelRounds.map(fmt).join(', ')} |
 | BullMQ's telemetry interface with a no-op tracer (BullMQ's own share, the floor) | ${fmt(result.noopJobsPerSec)} | ${result.noopRatio.toFixed(3)} | ${cpu('no-op')} | ${result.noopRounds.map(fmt).join(', ')} |
+| the same, each job carrying our metadata (trace context and tenant) through Redis, parsed by the worker | ${fmt(median(result.carryRounds))} | ${result.carryRatio.toFixed(3)} | ${cpu('carry')} | ${result.carryRounds.map(fmt).join(', ')} |
 
 Ratio ${ratioText(result.ratio, 0.95)} (target ≥ 0.95; ${result.ratio >= 0.95 ? 'met' : '**not met**'}). ${result.jobs.toLocaleString('en')} jobs per round added one \`queue.add\` at a time (${result.concurrency} worker concurrency, ${result.processorMs > 0 ? `a ${result.processorMs} ms processor` : 'a trivial processor'}, one Redis at ${result.redis}); both traced modes sample ${result.sampleRate * 100}% into the in-process trace buffer (${result.spansRecorded.toLocaleString('en')} spans recorded in all; bullmq-otel also makes a span for each internal step: fetch, complete). The autoweave rounds also carry the tenant, count every job and scrape the queue depth once per round. Each mode had ${WARMUP_ROUNDS} unmeasured rounds first.
 
-CPU added per job, median of per-round differences to BullMQ alone (producer and worker in this one process; Redis's own CPU not included): **${result.addedCpuUsPerJob.toFixed(1)} µs** with job metrics, ${result.tracesAddedCpuUsPerJob.toFixed(1)} µs without. A processor that itself uses W µs of CPU per job keeps about (B + W) ÷ (B + W + ${result.addedCpuUsPerJob.toFixed(0)}) of its throughput, B being BullMQ's own ${result.cpuUsPerJob.baseline.toFixed(0)} µs: at least 0.95 once W ≥ ${Math.max(0, 19 * result.addedCpuUsPerJob - result.cpuUsPerJob.baseline).toFixed(0)} µs.`;
+CPU added per job, median of per-round differences to BullMQ alone (producer and worker in this one process; Redis's own CPU not included): **${result.addedCpuUsPerJob.toFixed(1)} µs** with job metrics, ${result.tracesAddedCpuUsPerJob.toFixed(1)} µs without. Of that, carrying the trace context and tenant through Redis and parsing them is ${result.carryCpuUsPerJob.toFixed(1)} µs (the last row against the no-op row, same rounds); the rest is the spans and the context switching in this process. A processor that itself uses W µs of CPU per job keeps about (B + W) ÷ (B + W + ${result.addedCpuUsPerJob.toFixed(0)}) of its throughput, B being BullMQ's own ${result.cpuUsPerJob.baseline.toFixed(0)} µs: at least 0.95 once W ≥ ${Math.max(0, 19 * result.addedCpuUsPerJob - result.cpuUsPerJob.baseline).toFixed(0)} µs.`;
 }
