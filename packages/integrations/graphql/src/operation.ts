@@ -273,18 +273,24 @@ export class OperationTracker {
   }
 
   private openSpan(op: Operation): Span {
-    const attributes: Attributes = {};
-    if (op.type !== 'unknown') attributes['graphql.operation.type'] = op.type;
-    if (op.name !== undefined) attributes['graphql.operation.name'] = op.name;
-    const tenant = currentTenant();
-    if (tenant !== undefined) attributes[TENANT_ATTRIBUTE] = tenant;
     op.span = NO_SPAN;
     const span = this.config.tracer.startSpan(
       this.spanName(op),
-      { kind: SpanKind.SERVER, startTime: performance.timeOrigin + op.start, attributes },
+      { kind: SpanKind.SERVER, startTime: performance.timeOrigin + op.start },
       context.active(),
     );
     op.span = span;
+    // Attributes only on spans that are kept (nine in ten are not at 10% sampling): given to
+    // startSpan, the SDK copies and checks them for every span, kept or not. The samplers here decide
+    // on the trace id and the tenant in the context, not on these.
+    if (span.isRecording()) {
+      const attributes: Attributes = {};
+      if (op.type !== 'unknown') attributes['graphql.operation.type'] = op.type;
+      if (op.name !== undefined) attributes['graphql.operation.name'] = op.name;
+      const tenant = currentTenant();
+      if (tenant !== undefined) attributes[TENANT_ATTRIBUTE] = tenant;
+      span.setAttributes(attributes);
+    }
     return span;
   }
 
