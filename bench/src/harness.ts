@@ -23,12 +23,8 @@ export interface Pair {
    * budgets stated as the median operation. Synchronous operations only.
    */
   readonly perEvent?: boolean;
-  /**
-   * Alternating rounds for runPair (default ROUNDS_PER_PAIR) and the time each task gets per round
-   * (default ROUND_MS): more for a row whose budget is close to what the machine's noise moves.
-   */
+  /** Alternating rounds for runPair (default ROUNDS_PER_PAIR): more for a budget within the machine's noise. */
   readonly rounds?: number;
-  readonly roundMs?: number;
 }
 
 export interface PairResult {
@@ -117,7 +113,6 @@ async function measured(pair: Pair, measure: () => Promise<PairResult>): Promise
 
 export function runPair(pair: Pair): Promise<PairResult> {
   const rounds = pair.rounds ?? ROUNDS_PER_PAIR;
-  const roundMs = pair.roundMs ?? ROUND_MS;
   const wrap = pair.async === true ? asyncLoop : loop;
   const baseName = `${pair.name} (baseline)`;
   const instName = `${pair.name} (instrumented)`;
@@ -131,7 +126,7 @@ export function runPair(pair: Pair): Promise<PairResult> {
     const added: number[] = [];
     let samples = Number.POSITIVE_INFINITY;
     for (let round = 0; round < rounds; round++) {
-      const bench = new Bench({ time: roundMs, warmupTime: round === 0 ? 300 : 50 });
+      const bench = new Bench({ time: ROUND_MS, warmupTime: round === 0 ? 300 : 50 });
       for (const [name, fn] of round % 2 === 0 ? tasks : [...tasks].reverse()) bench.add(name, fn);
       await bench.run();
       const base = bench.getTask(baseName);

@@ -12,7 +12,7 @@ import { startTracing } from '@autoweave/tracing';
 import { Queue, Worker, type Telemetry } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { Redis } from 'ioredis';
-import { ROOT_CONTEXT, TraceFlags, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { median, ratioText } from './harness.js';
 
 export interface BullmqThroughputOptions {
@@ -144,7 +144,7 @@ export async function bullmqThroughput(
   // The propagation floor: the same no-op spans, but each job carries the metadata our telemetry
   // writes for an unsampled trace with a tenant (traceparent and baggage) through Redis, and the
   // worker parses it. What any implementation that propagates context pays at least.
-  const carried = context.with(
+  const carried = telemetry.contextManager.getMetadata(
     withTenantBaggage(
       trace.setSpanContext(ROOT_CONTEXT, {
         traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
@@ -153,7 +153,6 @@ export async function bullmqThroughput(
       }),
       'acme',
     ),
-    () => telemetry.contextManager.getMetadata(context.active()),
   );
   const carry = {
     tracer: noop.tracer,

@@ -136,7 +136,7 @@ for (const c of COMMENTS) COMMENTS_BY_POST.set(c.postId, [...(COMMENTS_BY_POST.g
 const user = (id: string): UserRow => USERS.get(id) as UserRow;
 
 /** A fresh schema per server: the plugin wraps resolvers in place. */
-export function feedSchema() {
+function feedSchema() {
   return createSchema({
     typeDefs: TYPE_DEFS,
     resolvers: {
