@@ -28,7 +28,7 @@ export interface BullmqThroughputOptions {
   readonly sampleRate?: number;
   /** Each job waits this long (a timer, like I/O); 0 = a trivial processor, the worst case for the ratio. Default 0. */
   readonly processorMs?: number;
-  /** The modes to run; 'baseline' must be one. Default all. */
+  /** The modes to run, for experiments; 'baseline' must be one. Ratios of modes not run are NaN. Default all. */
   readonly modes?: readonly BullmqMode[];
 }
 
