@@ -3,13 +3,14 @@
 // by autocannon over loopback with a realistic query (a page of 10 posts, each with its author and 3
 // comments with their authors: 52 resolver calls per request).
 //
-// Four servers, each in a child process of its own (this file with `--serve`), so the server under
+// Five servers, each in a child process of its own (this file with `--serve`), so the server under
 // load has one core and autocannon the other, and nothing else runs in a measured process. Spans go
 // to a collector stand-in (`--sink`) that answers OTLP/gRPC without decoding, so it takes little CPU:
 //   bare          no OpenTelemetry SDK, no metrics: the reference
 //   baseline      startTracing (10%, OTLP, AsyncLocalStorage context manager) + createMetrics, no plugin
 //   control       the same as baseline, a second process: the A/A check
 //   instrumented  the same plus useAutoweaveGraphQL
+//   envelop-otel  baseline plus @envelop/opentelemetry instead (spans only, set up safely): the reference
 // `ratio` is instrumented / baseline: the plugin's own cost. `ratioToBare` adds the SDK's share. All
 // run each request inside runWithTenant, as the platform's tenant middleware does. The servers run
 // with NODE_ENV=production (graphql-js skips its development checks; errors are masked).
@@ -30,6 +31,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from '@envelop/core';
 import { createSchema, createYoga } from 'graphql-yoga';
+import { useOpenTelemetry } from '@envelop/opentelemetry';
 import { useAutoweaveGraphQL } from '@autoweave/integration-graphql';
 import { createMetrics } from '@autoweave/metrics';
 import { runWithTenant } from '@autoweave/tenant-isolation';
@@ -160,8 +162,8 @@ function feedSchema() {
   });
 }
 
-export type ServerKind = 'bare' | 'baseline' | 'control' | 'instrumented';
-const MODES: readonly ServerKind[] = ['bare', 'baseline', 'control', 'instrumented'];
+export type ServerKind = 'bare' | 'baseline' | 'control' | 'instrumented' | 'envelop-otel';
+const MODES: readonly ServerKind[] = ['bare', 'baseline', 'control', 'instrumented', 'envelop-otel'];
 
 /** Child-process side: serves one yoga server on loopback until stdin closes. */
 async function serve(mode: ServerKind, otlpUrl: string, sampleRate: number): Promise<void> {
@@ -175,6 +177,16 @@ async function serve(mode: ServerKind, otlpUrl: string, sampleRate: number): Pro
         ? useAutoweaveGraphQL({ tracerProvider: tracing.provider, metrics })
         : undefined;
     if (plugin !== undefined) plugins = [plugin];
+    // The reference plugin, set up as its README's pitfalls require: our provider (no global one of
+    // its own), no arguments, variables, result or document on spans; spans only, no metrics or guards.
+    if (mode === 'envelop-otel') {
+      plugins = [
+        useOpenTelemetry(
+          { resolvers: true, defaultResolvers: false, variables: false, result: false, document: false },
+          tracing.provider,
+        ) as unknown as Plugin,
+      ];
+    }
     stop = async () => {
       await tracing.forceFlush();
       const exported = tracing.stats().exported;
@@ -378,6 +390,10 @@ export interface GraphqlThroughputResult {
   readonly controlRatio: number;
   readonly controlRps: number;
   readonly controlRatios: readonly number[];
+  /** The same with @envelop/opentelemetry (spans only) instead of our plugin, ÷ baseline. */
+  readonly envelopOtelRatio: number;
+  readonly envelopOtelRps: number;
+  readonly envelopOtelRatios: readonly number[];
   /** The same server with no OpenTelemetry SDK and no metrics at all. */
   readonly bareRps: number;
   /** The same, instrumented / bare: the plugin plus the SDK's context manager. */
@@ -396,7 +412,9 @@ export interface GraphqlThroughputResult {
   readonly measurements: readonly Measurement[];
   /** Spans the instrumented servers exported over OTLP/gRPC to the collector stand-in. */
   readonly spansExported: number;
-  /** OTLP Export calls the collector stand-in answered. */
+  /** Spans the @envelop/opentelemetry servers exported. */
+  readonly envelopOtelSpans: number;
+  /** OTLP Export calls the collector stand-in answered (from both). */
   readonly exportRequests: number;
   readonly generations: number;
   readonly rounds: number;
@@ -428,7 +446,7 @@ async function measureGeneration(
   generation: number,
   collectorUrl: string,
   options: Required<Omit<GraphqlThroughputOptions, 'generations'>>,
-): Promise<{ taken: Measurement[]; spansExported: number }> {
+): Promise<{ taken: Measurement[]; spansExported: number; referenceSpans: number }> {
   const { seconds, connections, rounds, warmupSeconds, sampleRate } = options;
   // which server starts (and warms up) first rotates too
   const modes = MODES.map((_, i) => MODES[(i + generation) % MODES.length] as ServerKind);
@@ -452,7 +470,8 @@ async function measureGeneration(
       }
     }
     const spansExported = (await server('instrumented').stop())['spansExported'] ?? 0;
-    return { taken, spansExported };
+    const referenceSpans = (await server('envelop-otel').stop())['spansExported'] ?? 0;
+    return { taken, spansExported, referenceSpans };
   } finally {
     await Promise.all([...servers.values()].map((child) => child.stop()));
   }
@@ -475,14 +494,17 @@ export async function graphqlThroughput(
   try {
     const taken: Measurement[] = [];
     let spansExported = 0;
+    let referenceSpans = 0;
     for (let generation = 0; generation < generations; generation++) {
       const result = await measureGeneration(generation, collector.url, settings);
       taken.push(...result.taken);
       spansExported += result.spansExported;
+      referenceSpans += result.referenceSpans;
       const ratio = pairedMedian(result.taken, 'instrumented', 'baseline', (i, b) => i.rps / b.rps);
       const control = pairedMedian(result.taken, 'control', 'baseline', (c, b) => c.rps / b.rps);
+      const reference = pairedMedian(result.taken, 'envelop-otel', 'baseline', (e, b) => e.rps / b.rps);
       progress(
-        `generation ${generation + 1}/${generations}: ratio ${ratio.median.toFixed(3)}, control ${control.median.toFixed(3)}`,
+        `generation ${generation + 1}/${generations}: ratio ${ratio.median.toFixed(3)}, control ${control.median.toFixed(3)}, @envelop/opentelemetry ${reference.median.toFixed(3)}`,
       );
     }
     const received = await collector.stop();
@@ -490,6 +512,7 @@ export async function graphqlThroughput(
       median(taken.filter((t) => t.mode === mode).map((t) => t[key]));
     const ratio = pairedMedian(taken, 'instrumented', 'baseline', (i, b) => i.rps / b.rps);
     const control = pairedMedian(taken, 'control', 'baseline', (c, b) => c.rps / b.rps);
+    const reference = pairedMedian(taken, 'envelop-otel', 'baseline', (e, b) => e.rps / b.rps);
     const perMode = <T>(f: (mode: ServerKind) => T) =>
       Object.fromEntries(MODES.map((mode) => [mode, f(mode)])) as Record<ServerKind, T>;
     return {
@@ -499,6 +522,9 @@ export async function graphqlThroughput(
       generationRatios: ratio.byGeneration,
       controlRatio: control.median,
       controlRps: of('control', 'rps'),
+      envelopOtelRatio: reference.median,
+      envelopOtelRps: of('envelop-otel', 'rps'),
+      envelopOtelRatios: reference.byGeneration,
       controlRatios: control.byGeneration,
       bareRps: of('bare', 'rps'),
       ratioToBare: pairedMedian(taken, 'instrumented', 'bare', (i, b) => i.rps / b.rps).median,
@@ -518,6 +544,7 @@ export async function graphqlThroughput(
       p99Ms: perMode((mode) => of(mode, 'p99Ms')),
       measurements: taken,
       spansExported,
+      envelopOtelSpans: referenceSpans,
       exportRequests: received['exports'] ?? 0,
       generations,
       ...settings,

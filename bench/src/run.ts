@@ -228,6 +228,11 @@ function graphqlTable(r: GraphqlThroughputResult): string {
     ['baseline', 'tracing (10% sampling, OTLP/gRPC) + metrics, no plugin', r.baselineRps],
     ['control', 'the same as baseline, another process (the A/A check)', r.controlRps],
     ['instrumented', 'the same + `useAutoweaveGraphQL`', r.instrumentedRps],
+    [
+      'envelop-otel',
+      'baseline + `@envelop/opentelemetry` 9.2.1 instead (spans only: no metrics, guards or masking)',
+      r.envelopOtelRps,
+    ],
   ] as const;
   const rows = modes.map(
     ([mode, what, rps]) =>
@@ -235,14 +240,14 @@ function graphqlTable(r: GraphqlThroughputResult): string {
   );
   const list = (ratios: readonly number[]) => ratios.map((x) => x.toFixed(3)).join(', ');
   const met = r.generationRatios.filter((x) => x >= 0.95).length;
-  return `Four graphql-yoga servers, each in its own process on loopback, loaded in turn by autocannon
+  return `Five graphql-yoga servers, each in its own process on loopback, loaded in turn by autocannon
 (${r.connections} connections, ${r.seconds} s per measurement) with a page of 10 posts with authors and 3 comments
 each (52 resolver calls per request). Each server process runs at a speed of its own, so the servers
 are started afresh ${r.generations} times; each generation warms them up for ${r.warmupSeconds} s, then measures them in
 ${r.rounds} rounds. A generation's ratio is the median of its rounds' ratios (a round measures the servers
 seconds apart, while this machine's speed drifts by ±10% within a minute); the figures below are
-medians over the generations. The instrumented servers exported ${r.spansExported.toLocaleString('en')} spans in
-${r.exportRequests.toLocaleString('en')} OTLP requests to a collector stand-in.
+medians over the generations. The instrumented servers exported ${r.spansExported.toLocaleString('en')} spans, the @envelop/opentelemetry
+ones ${r.envelopOtelSpans.toLocaleString('en')}, in ${r.exportRequests.toLocaleString('en')} OTLP requests in all to a collector stand-in.
 
 | server | what runs | requests/s | p99 ms | server CPU µs/request |
 | --- | --- | ---: | ---: | ---: |
@@ -251,6 +256,9 @@ ${rows.join('\n')}
 Throughput ratio instrumented ÷ baseline: **${ratioText(r.ratio, 0.95)}** (target ≥ 0.95: ${r.ratio >= 0.95 ? 'met' : '**not met**'}); by generation: ${list(r.generationRatios)} (${met} of ${r.generations} at or above 0.95).
 The control, a second baseline process, ÷ baseline: ${r.controlRatio.toFixed(3)}; by generation: ${list(r.controlRatios)}. That spread between
 two servers running the same code is what a single pair of processes cannot tell from the plugin's cost.
+For comparison, @envelop/opentelemetry ÷ baseline: ${r.envelopOtelRatio.toFixed(3)}; by generation: ${list(r.envelopOtelRatios)}. It is set up as its pitfalls
+require (our tracer provider, no resolver arguments, variables, result or document on spans) and traces
+every non-default resolver of a sampled operation; it records no metrics and has no guards.
 CPU per request baseline ÷ instrumented: ${r.cpuRatio.toFixed(3)} (${r.addedCpuUs.toFixed(0)} µs added per request); instrumented ÷ bare throughput: ${r.ratioToBare.toFixed(3)}.`;
 }
 
