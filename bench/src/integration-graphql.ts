@@ -371,6 +371,16 @@ export interface Measurement {
   readonly cpuUsPerRequest: number;
 }
 
+/** A server measured against baseline like the instrumented one. */
+export interface AgainstBaseline {
+  /** Median over generations of its requests per second ÷ baseline's. */
+  readonly ratio: number;
+  /** Each generation's ratio, in order. */
+  readonly byGeneration: readonly number[];
+  /** Median requests per second. */
+  readonly rps: number;
+}
+
 export interface GraphqlThroughputResult {
   /** Median requests per second of the server with the SDK and metrics but without the plugin. */
   readonly baselineRps: number;
@@ -384,16 +394,12 @@ export interface GraphqlThroughputResult {
   /** Each generation's instrumented / baseline ratio, in order. */
   readonly generationRatios: readonly number[];
   /**
-   * The same for a second baseline server ('control', identical to 'baseline'): how far two servers
-   * running the same code land apart here, the resolution of `ratio`.
+   * A second baseline server ('control', identical to 'baseline'): how far two servers running the
+   * same code land apart here, the resolution of `ratio`.
    */
-  readonly controlRatio: number;
-  readonly controlRps: number;
-  readonly controlRatios: readonly number[];
-  /** The same with @envelop/opentelemetry (spans only) instead of our plugin, ÷ baseline. */
-  readonly envelopOtelRatio: number;
-  readonly envelopOtelRps: number;
-  readonly envelopOtelRatios: readonly number[];
+  readonly control: AgainstBaseline;
+  /** @envelop/opentelemetry (spans only) in place of our plugin. */
+  readonly envelopOtel: AgainstBaseline;
   /** The same server with no OpenTelemetry SDK and no metrics at all. */
   readonly bareRps: number;
   /** The same, instrumented / bare: the plugin plus the SDK's context manager. */
@@ -440,6 +446,10 @@ function pairedMedian(
   }
   return { median: median(byGeneration), byGeneration };
 }
+
+/** pairedMedian of `mode`'s requests per second ÷ baseline's. */
+const rpsRatio = (taken: readonly Measurement[], mode: ServerKind) =>
+  pairedMedian(taken, mode, 'baseline', (x, b) => x.rps / b.rps);
 
 /** One generation: fresh servers, warmed up, then measured in rotation. */
 async function measureGeneration(
@@ -500,19 +510,19 @@ export async function graphqlThroughput(
       taken.push(...result.taken);
       spansExported += result.spansExported;
       referenceSpans += result.referenceSpans;
-      const ratio = pairedMedian(result.taken, 'instrumented', 'baseline', (i, b) => i.rps / b.rps);
-      const control = pairedMedian(result.taken, 'control', 'baseline', (c, b) => c.rps / b.rps);
-      const reference = pairedMedian(result.taken, 'envelop-otel', 'baseline', (e, b) => e.rps / b.rps);
+      const ratio = (mode: ServerKind) => rpsRatio(result.taken, mode).median.toFixed(3);
       progress(
-        `generation ${generation + 1}/${generations}: ratio ${ratio.median.toFixed(3)}, control ${control.median.toFixed(3)}, @envelop/opentelemetry ${reference.median.toFixed(3)}`,
+        `generation ${generation + 1}/${generations}: ratio ${ratio('instrumented')}, control ${ratio('control')}, @envelop/opentelemetry ${ratio('envelop-otel')}`,
       );
     }
     const received = await collector.stop();
     const of = (mode: ServerKind, key: 'rps' | 'p99Ms' | 'cpuUsPerRequest') =>
       median(taken.filter((t) => t.mode === mode).map((t) => t[key]));
-    const ratio = pairedMedian(taken, 'instrumented', 'baseline', (i, b) => i.rps / b.rps);
-    const control = pairedMedian(taken, 'control', 'baseline', (c, b) => c.rps / b.rps);
-    const reference = pairedMedian(taken, 'envelop-otel', 'baseline', (e, b) => e.rps / b.rps);
+    const ratio = rpsRatio(taken, 'instrumented');
+    const againstBaseline = (mode: ServerKind): AgainstBaseline => {
+      const { median: ratio, byGeneration } = rpsRatio(taken, mode);
+      return { ratio, byGeneration, rps: of(mode, 'rps') };
+    };
     const perMode = <T>(f: (mode: ServerKind) => T) =>
       Object.fromEntries(MODES.map((mode) => [mode, f(mode)])) as Record<ServerKind, T>;
     return {
@@ -520,12 +530,8 @@ export async function graphqlThroughput(
       instrumentedRps: of('instrumented', 'rps'),
       ratio: ratio.median,
       generationRatios: ratio.byGeneration,
-      controlRatio: control.median,
-      controlRps: of('control', 'rps'),
-      envelopOtelRatio: reference.median,
-      envelopOtelRps: of('envelop-otel', 'rps'),
-      envelopOtelRatios: reference.byGeneration,
-      controlRatios: control.byGeneration,
+      control: againstBaseline('control'),
+      envelopOtel: againstBaseline('envelop-otel'),
       bareRps: of('bare', 'rps'),
       ratioToBare: pairedMedian(taken, 'instrumented', 'bare', (i, b) => i.rps / b.rps).median,
       cpuUsPerRequest: perMode((mode) => of(mode, 'cpuUsPerRequest')),

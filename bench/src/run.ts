@@ -104,7 +104,7 @@ async function main(): Promise<void> {
 
   process.stderr.write('bench: GraphQL server throughput with and without the plugin (autocannon) … ');
   const gql = await graphqlThroughput({}, (line) => process.stderr.write(`\n  ${line}`));
-  process.stderr.write(`\n  ratio ${gql.ratio.toFixed(3)}, control ${gql.controlRatio.toFixed(3)}\n`);
+  process.stderr.write(`\n  ratio ${gql.ratio.toFixed(3)}, control ${gql.control.ratio.toFixed(3)}\n`);
 
   process.stderr.write('bench: BullMQ job throughput with and without the telemetry … ');
   const bull = await bullmqThroughput({ jobs: 1000, rounds: 30 });
@@ -226,12 +226,12 @@ function graphqlTable(r: GraphqlThroughputResult): string {
   const modes = [
     ['bare', 'no SDK, no metrics', r.bareRps],
     ['baseline', 'tracing (10% sampling, OTLP/gRPC) + metrics, no plugin', r.baselineRps],
-    ['control', 'the same as baseline, another process (the A/A check)', r.controlRps],
+    ['control', 'the same as baseline, another process (the A/A check)', r.control.rps],
     ['instrumented', 'the same + `useAutoweaveGraphQL`', r.instrumentedRps],
     [
       'envelop-otel',
       'baseline + `@envelop/opentelemetry` 9.2.1 instead (spans only: no metrics, guards or masking)',
-      r.envelopOtelRps,
+      r.envelopOtel.rps,
     ],
   ] as const;
   const rows = modes.map(
@@ -254,9 +254,9 @@ ones ${r.envelopOtelSpans.toLocaleString('en')}, in ${r.exportRequests.toLocaleS
 ${rows.join('\n')}
 
 Throughput ratio instrumented ÷ baseline: **${ratioText(r.ratio, 0.95)}** (target ≥ 0.95: ${r.ratio >= 0.95 ? 'met' : '**not met**'}); by generation: ${list(r.generationRatios)} (${met} of ${r.generations} at or above 0.95).
-The control, a second baseline process, ÷ baseline: ${r.controlRatio.toFixed(3)}; by generation: ${list(r.controlRatios)}. That spread between
+The control, a second baseline process, ÷ baseline: ${r.control.ratio.toFixed(3)}; by generation: ${list(r.control.byGeneration)}. That spread between
 two servers running the same code is what a single pair of processes cannot tell from the plugin's cost.
-For comparison, @envelop/opentelemetry ÷ baseline: ${r.envelopOtelRatio.toFixed(3)}; by generation: ${list(r.envelopOtelRatios)}. It is set up as its pitfalls
+For comparison, @envelop/opentelemetry ÷ baseline: ${r.envelopOtel.ratio.toFixed(3)}; by generation: ${list(r.envelopOtel.byGeneration)}. It is set up as its pitfalls
 require (our tracer provider, no resolver arguments, variables, result or document on spans) and traces
 every non-default resolver of a sampled operation; it records no metrics and has no guards.
 CPU per request baseline ÷ instrumented: ${r.cpuRatio.toFixed(3)} (${r.addedCpuUs.toFixed(0)} µs added per request); instrumented ÷ bare throughput: ${r.ratioToBare.toFixed(3)}.`;
