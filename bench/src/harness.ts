@@ -3,6 +3,13 @@
 import { cpus, totalmem, platform, release } from 'node:os';
 import { Bench } from 'tinybench';
 
+/** Where benchmarked work leaves its result, so the optimiser cannot delete it. */
+export let sink: unknown;
+/** Keeps `value` (see `sink`). */
+export function keep(value: unknown): void {
+  sink = value;
+}
+
 /** Operations per tinybench sample, so sub-microsecond costs rise well above timer resolution. */
 export const OPS_PER_SAMPLE = 200;
 

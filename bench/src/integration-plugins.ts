@@ -16,11 +16,8 @@ import {
   type PluginInstrumentation,
   type PluginLoader,
 } from '@autoweave/integration-plugins';
-import type { Pair } from './harness.js';
+import { keep, type Pair } from './harness.js';
 import { startPeerProcess, type PeerProcess } from './peer.js';
-
-/** Keeps the optimiser from deleting work whose result is otherwise unused. */
-export let sink: unknown;
 
 const PLUGIN = 'noop';
 const INPUT = Object.freeze({ deviceId: '1-7', action: 'attach' });
@@ -64,7 +61,7 @@ async function twoLoaders(bOptions: { isolation?: 'worker' }): Promise<Loaders> 
 
 /** One awaited `execute` of the trivial plugin, keeping its result. */
 const executeOn = (loader: () => PluginLoader | undefined) => async (): Promise<void> => {
-  sink = await loader()!.execute(PLUGIN, INPUT, OPTIONS);
+  keep(await loader()!.execute(PLUGIN, INPUT, OPTIONS));
 };
 
 /** The pairs of this integration, for `runPair`; their operations are awaited (`async: true`). */

@@ -13,16 +13,13 @@ import {
   type UsbInstrumentation,
   type UsbWatcher,
 } from '@autoweave/integration-usb';
-import { OPS_PER_SAMPLE, type Pair } from './harness.js';
+import { OPS_PER_SAMPLE, keep, type Pair } from './harness.js';
 import { startPeerProcess, type PeerProcess } from './peer.js';
-
-/** Keeps the optimiser from deleting work whose result is otherwise unused. */
-export let sink: unknown;
 
 const DEVICE = SAMPLE_DEVICES.arduinoUno;
 
 const handler = (event: UsbDeviceEvent): void => {
-  sink = event.device.key;
+  keep(event.device.key);
 };
 
 interface Rig {

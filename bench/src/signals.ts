@@ -7,14 +7,8 @@ import { runWithTenant } from '@autoweave/tenant-isolation';
 import { startTracing, type TracingHandle } from '@autoweave/tracing';
 import { Histogram, Registry } from 'prom-client';
 import winston from 'winston';
-import type { Pair } from './harness.js';
+import { keep, type Pair } from './harness.js';
 import { startPeerProcess, type PeerProcess } from './peer.js';
-
-/** Keeps the optimiser from deleting work whose result is otherwise unused. */
-export let sink: unknown;
-const consume = (value: unknown) => {
-  sink = value;
-};
 
 export interface SpanNotes {
   readonly name: string;
@@ -46,7 +40,7 @@ function spanPair(
       tracer = tracing.tracer('bench');
     },
     baseline: () => {
-      consume({ 'http.method': 'GET', 'http.route': '/orders/:id', 'order.items': 3 });
+      keep({ 'http.method': 'GET', 'http.route': '/orders/:id', 'order.items': 3 });
     },
     instrumented: () => {
       const span = tracer!.startSpan('order.process', {
@@ -108,7 +102,7 @@ export function signalPairs(notes: SpanNotes[]): Pair[] {
         });
         observe = (v) => h.observe({ tenant_id: 'acme', outcome: 'success' }, v);
       },
-      baseline: () => consume({ tenant_id: 'acme', outcome: 'success' }),
+      baseline: () => keep({ tenant_id: 'acme', outcome: 'success' }),
       instrumented: () => observe(0.012),
       teardown: () => metrics?.shutdown(),
     },
@@ -123,7 +117,7 @@ export function signalPairs(notes: SpanNotes[]): Pair[] {
         });
         rawObserve = (v) => h.observe({ tenant_id: 'acme', outcome: 'success' }, v);
       },
-      baseline: () => consume({ tenant_id: 'acme', outcome: 'success' }),
+      baseline: () => keep({ tenant_id: 'acme', outcome: 'success' }),
       instrumented: () => rawObserve(0.012),
     },
     {
@@ -132,7 +126,7 @@ export function signalPairs(notes: SpanNotes[]): Pair[] {
       setup: () => {
         logs = createLogger({ service: 'bench', level: 'info', stream: discardStream() });
       },
-      baseline: () => consume({ items: 3 }),
+      baseline: () => keep({ items: 3 }),
       instrumented: () => logs!.logger.debug('order details', { items: 3 }),
       teardown: () => logs?.shutdown(),
       around: insideSpanAndTenant,
@@ -143,7 +137,7 @@ export function signalPairs(notes: SpanNotes[]): Pair[] {
       setup: () => {
         logs = createLogger({ service: 'bench', level: 'info', stream: discardStream() });
       },
-      baseline: () => consume({ items: 3 }),
+      baseline: () => keep({ items: 3 }),
       instrumented: () => logs!.logger.info('order processed', { items: 3 }),
       teardown: () => logs?.shutdown(),
       around: insideSpanAndTenant,
@@ -157,7 +151,7 @@ export function signalPairs(notes: SpanNotes[]): Pair[] {
           transports: [new winston.transports.Stream({ stream: discardStream() })],
         });
       },
-      baseline: () => consume({ items: 3 }),
+      baseline: () => keep({ items: 3 }),
       instrumented: () => rawLogger!.info('order processed', { items: 3 }),
       teardown: () => {
         rawLogger?.close();

@@ -13,10 +13,7 @@ import {
   type SloEvaluator,
   type SloDefinition,
 } from '@autoweave/sli-slo';
-import type { Pair } from './harness.js';
-
-/** Keeps the optimiser from deleting work whose result is otherwise unused. */
-export let sink: unknown;
+import { keep, type Pair } from './harness.js';
 
 const TENANTS = Array.from({ length: 100 }, (_, i) => `tenant-${i}`);
 /** One labels object per tenant, made once: what a request handler passes along. */
@@ -56,7 +53,7 @@ function tally() {
       entry.total++;
       if (good) entry.good++;
     }
-    sink = entry;
+    keep(entry);
   };
 }
 
@@ -105,7 +102,7 @@ export function sloPairs(): Pair[] {
       baseline: () => {
         plain.n += good() ? 1 : 0;
         i++;
-        sink = plain;
+        keep(plain);
       },
       instrumented: () => {
         evaluator!.record('availability', good());
@@ -214,12 +211,12 @@ async function measureMemory(): Promise<SloMemoryResult> {
     }
   };
   feed(0, small);
-  sink = evaluator.snapshot();
+  keep(evaluator.snapshot());
   const afterSmall = await settledHeap();
   const started = performance.now();
   feed(small, large);
   const seconds = (performance.now() - started) / 1000;
-  sink = evaluator.snapshot();
+  keep(evaluator.snapshot());
   const afterLarge = await settledHeap();
   const snap = evaluator.snapshot();
   const group = snap.slos[0]?.groups[0];

@@ -1,10 +1,7 @@
 // The paired benchmarks of issue 3's tenant limits: a limiter check against a bare Map lookup and
 // counter increment over the same tenants, so the added cost is the token bucket itself.
 import { createTenantLimiter, type TenantLimiter } from '@autoweave/tenant-isolation';
-import type { Pair } from './harness.js';
-
-/** Keeps the optimiser from deleting work whose result is otherwise unused. */
-export let sink: unknown;
+import { keep, type Pair } from './harness.js';
 
 /** Many tenants, cycled through, so the Map lookup is not always the same hot entry. */
 const TENANTS = Array.from({ length: 1000 }, (_, i) => `tenant-${i}`);
@@ -21,7 +18,7 @@ function mapBaseline(): Baseline {
     run: () => {
       const entry = counts.get(TENANTS[i++ % TENANTS.length]!);
       if (entry !== undefined) entry.n++;
-      sink = entry;
+      keep(entry);
     },
   };
 }
@@ -54,11 +51,11 @@ function limiterPair(
     },
     baseline: () => baseline.run(),
     instrumented: () => {
-      sink = op(limiter!, TENANTS[i++ % TENANTS.length]!);
+      keep(op(limiter!, TENANTS[i++ % TENANTS.length]!));
     },
     teardown: () => {
       limiter?.close();
-      sink = audited;
+      keep(audited);
     },
   };
 }
